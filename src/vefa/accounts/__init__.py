@@ -1,0 +1,1 @@
+"""Users, teams, roles, record-level access and API tokens."""

@@ -1,0 +1,1 @@
+"""Shared building blocks with no models: base classes, errors, events, folding, paging."""

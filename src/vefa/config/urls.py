@@ -1,0 +1,15 @@
+"""URL configuration: pages per app, the API, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from vefa.config.api import api
+
+urlpatterns = [
+    path("", include("vefa.platform.urls")),
+    path("accounts/", include("vefa.accounts.urls")),
+    path("customers/", include("vefa.customers.urls")),
+    path("interactions/", include("vefa.interactions.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""The customer database: customers, relationships, addresses, contact points, consent, leads."""

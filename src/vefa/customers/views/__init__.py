@@ -1,0 +1,63 @@
+"""Pages of the customers app (htmx, server-rendered)."""
+
+from vefa.customers.views.children import (
+    address_add,
+    address_delete,
+    address_edit,
+    consent_form,
+    consent_grant,
+    consent_history,
+    consent_withdraw,
+    contact_point_add,
+    contact_point_delete,
+    contact_point_edit,
+    relationship_add,
+    relationship_delete,
+    section,
+)
+from vefa.customers.views.customers import (
+    customer_bulk,
+    customer_create,
+    customer_delete,
+    customer_detail,
+    customer_edit,
+    customer_list,
+    customer_picker,
+)
+from vefa.customers.views.leads import (
+    lead_convert,
+    lead_create,
+    lead_delete,
+    lead_detail,
+    lead_edit,
+    lead_list,
+)
+
+__all__ = [
+    "address_add",
+    "address_delete",
+    "address_edit",
+    "consent_form",
+    "consent_grant",
+    "consent_history",
+    "consent_withdraw",
+    "contact_point_add",
+    "contact_point_delete",
+    "contact_point_edit",
+    "customer_bulk",
+    "customer_create",
+    "customer_delete",
+    "customer_detail",
+    "customer_edit",
+    "customer_list",
+    "customer_picker",
+    "lead_convert",
+    "lead_create",
+    "lead_delete",
+    "lead_detail",
+    "lead_edit",
+    "lead_list",
+    "relationship_add",
+    "relationship_delete",
+    "section",
+]

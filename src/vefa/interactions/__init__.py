@@ -1,0 +1,1 @@
+"""The contact history (every touch point) and activities: tasks, calls, meetings, time."""

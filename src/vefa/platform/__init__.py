@@ -1,0 +1,1 @@
+"""Cross-cutting platform: change log, custom fields, tags, jobs, notifications, search."""

@@ -1,0 +1,65 @@
+"""Shared fixtures: users in every role, teams, an API client with a token."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.factories import TeamFactory, UserFactory
+from vefa.accounts.choices import Role
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_field_definitions():
+    """Each test starts without the searchable custom fields an earlier test cached.
+
+    A test's definitions are rolled back, and a rollback sends no signal to clear the cache.
+    """
+    from vefa.customers import search
+
+    search._searchable.clear()
+    yield
+    search._searchable.clear()
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="North")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="South")
+
+
+@pytest.fixture
+def admin_user(db, team):
+    return UserFactory(role=Role.ADMIN, team=team, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def rep(db, team):
+    return UserFactory(role=Role.SALES_REP, team=team)
+
+
+@pytest.fixture
+def rep_same_team(db, team):
+    return UserFactory(role=Role.SALES_REP, team=team)
+
+
+@pytest.fixture
+def rep_other_team(db, other_team):
+    return UserFactory(role=Role.SALES_REP, team=other_team)
+
+
+@pytest.fixture
+def manager(db, team):
+    return UserFactory(role=Role.SALES_MANAGER, team=team)
+
+
+@pytest.fixture
+def read_only(db, team):
+    return UserFactory(role=Role.READ_ONLY, team=team)
