@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import itertools
+
 import pytest
 from django.test import Client
 
@@ -34,7 +37,56 @@ def make_record(policy: str, *, owner, team):
         )
     if policy == "interactions.activity":
         return Activity.objects.create(kind="task", subject="Follow up", owner=owner, team=team)
+    if policy.startswith("sales."):
+        return make_sales_record(policy, owner=owner, team=team)
     raise AssertionError(policy)
+
+
+def make_sales_record(policy: str, *, owner, team):
+    from vefa.sales.models import Contract, Opportunity, Order, Product, Quote, SalesTarget, Stage
+
+    n = next(_counter)
+    if policy == "sales.product":
+        return Product.objects.create(sku=f"SKU-{n}", name="Kahve", created_by=owner)
+    if policy == "sales.salestarget":
+        # A target is the user's; the team reaches it through the user's team.
+        return SalesTarget.objects.create(
+            user=owner,
+            period_start=datetime.date(2026, 1, 1) + datetime.timedelta(days=31 * n),
+            period_end=datetime.date(2026, 1, 28) + datetime.timedelta(days=31 * n),
+            amount=1000,
+            currency="TRY",
+        )
+    customer = CustomerFactory(owner=None, team=None)
+    if policy == "sales.opportunity":
+        stage = Stage.objects.filter(kind="open").select_related("pipeline").first()
+        assert stage is not None
+        return Opportunity.objects.create(
+            name="Deal",
+            customer=customer,
+            pipeline=stage.pipeline,
+            stage=stage,
+            owner=owner,
+            team=team,
+        )
+    if policy == "sales.quote":
+        return Quote.objects.create(number=f"Q-T-{n}", customer=customer, owner=owner, team=team)
+    if policy == "sales.order":
+        return Order.objects.create(number=f"O-T-{n}", customer=customer, owner=owner, team=team)
+    if policy == "sales.contract":
+        return Contract.objects.create(
+            number=f"C-T-{n}",
+            title="Support",
+            customer=customer,
+            owner=owner,
+            team=team,
+            start_date=datetime.date(2026, 1, 1),
+            end_date=datetime.date(2026, 12, 31),
+        )
+    raise AssertionError(policy)
+
+
+_counter = itertools.count(1)
 
 
 def make_address(*, owner, team) -> Address:

@@ -12,12 +12,19 @@ from vefa.accounts.access import POLICIES, can, can_create, explain, restrict, s
 from vefa.accounts.choices import Role, Scope
 from vefa.customers.models import Address, Customer, Lead
 from vefa.interactions.models import Activity, Interaction
+from vefa.sales.models import Contract, Opportunity, Order, Product, Quote, SalesTarget
 
 MODELS = {
     "customers.customer": Customer,
     "customers.lead": Lead,
     "interactions.interaction": Interaction,
     "interactions.activity": Activity,
+    "sales.product": Product,
+    "sales.opportunity": Opportunity,
+    "sales.quote": Quote,
+    "sales.order": Order,
+    "sales.contract": Contract,
+    "sales.salestarget": SalesTarget,
 }
 RELATIONS = ("own", "team", "other")
 

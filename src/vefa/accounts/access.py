@@ -92,6 +92,59 @@ POLICIES: dict[str, dict[str, tuple[Scope, Scope, Scope]]] = {
         Role.MARKETER: (T, O, O),
         Role.READ_ONLY: (A, N, N),
     },
+    # The sales catalogue: products, categories, price lists, exchange rates, competitors,
+    # pipelines and stages. Everyone reads it; managers keep it.
+    "sales.product": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, A, A),
+        Role.SALES_REP: (A, N, N),
+        Role.SERVICE_AGENT: (A, N, N),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    # Reps see their own deals, managers their team's.
+    "sales.opportunity": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (T, T, T),
+        Role.SALES_REP: (O, O, O),
+        Role.SERVICE_AGENT: (N, N, N),
+        Role.MARKETER: (N, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    "sales.quote": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (T, T, T),
+        Role.SALES_REP: (O, O, O),
+        Role.SERVICE_AGENT: (N, N, N),
+        Role.MARKETER: (N, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    # Service needs orders for returns and complaints, marketing for campaigns and analysis.
+    "sales.order": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (T, T, T),
+        Role.SALES_REP: (O, O, N),
+        Role.SERVICE_AGENT: (A, N, N),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    "sales.contract": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (T, T, T),
+        Role.SALES_REP: (O, O, N),
+        Role.SERVICE_AGENT: (A, N, N),
+        Role.MARKETER: (N, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    # Targets are set by managers; a rep sees their own.
+    "sales.salestarget": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (T, T, T),
+        Role.SALES_REP: (O, N, N),
+        Role.SERVICE_AGENT: (N, N, N),
+        Role.MARKETER: (N, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
 }
 
 Match = Literal["own", "team"] | None

@@ -24,7 +24,13 @@ api = NinjaAPI(
 
 # Each app's ``api.py`` exposes ``router`` with its own paths; the order here fixes the order
 # of the OpenAPI document, which is committed and checked for drift.
-API_APPS = ["vefa.accounts", "vefa.platform", "vefa.customers", "vefa.interactions"]
+API_APPS = [
+    "vefa.accounts",
+    "vefa.platform",
+    "vefa.customers",
+    "vefa.interactions",
+    "vefa.sales",
+]
 
 
 @api.exception_handler(ApplicationError)

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "vefa.accounts",
     "vefa.customers",
     "vefa.interactions",
+    "vefa.sales",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("vefa.accounts.urls")),
     path("customers/", include("vefa.customers.urls")),
     path("interactions/", include("vefa.interactions.urls")),
+    path("sales/", include("vefa.sales.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

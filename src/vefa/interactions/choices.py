@@ -59,6 +59,7 @@ class ActivityKind(models.TextChoices):
     CALL = "call", _("Call to make")
     MEETING = "meeting", _("Meeting")
     APPOINTMENT = "appointment", _("Appointment")
+    VISIT = "visit", _("Customer visit")
 
 
 class ActivityStatus(models.TextChoices):

@@ -1,0 +1,1 @@
+"""Reads of the sales app, one module per area; every read takes the actor."""

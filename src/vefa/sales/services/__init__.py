@@ -1,0 +1,1 @@
+"""Writes of the sales app, one module per area; views, the API and jobs call these only."""

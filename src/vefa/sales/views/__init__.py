@@ -1,0 +1,1 @@
+"""The sales pages, one module per area (see ``vefa.sales.urls``)."""
