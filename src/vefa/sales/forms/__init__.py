@@ -1,0 +1,1 @@
+"""Page forms of the sales app, one module per area."""
