@@ -66,3 +66,11 @@ def purge_idempotency_records() -> None:
     from vefa.platform.models import IdempotencyRecord
 
     IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_KEEP).delete()
+
+
+@periodic("platform.analyze_database", every=datetime.timedelta(hours=24))
+def analyze_database() -> None:
+    """Daily: refresh the SQLite planner's statistics so filtered lists read in sort order."""
+    from vefa.platform.maintenance import database_analyze
+
+    database_analyze()

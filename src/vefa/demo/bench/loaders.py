@@ -156,11 +156,10 @@ class SQLiteLoader(Loader):
             self._saved.append(sql)
 
     def analyze(self, tables: Sequence[str]) -> None:
-        # Nothing: Vefa never runs ANALYZE on SQLite, so the benchmark database must not have
-        # statistics a real one would lack (the planner's choices differ with them). Sampled
-        # statistics (``analysis_limit``) would even be wrong: an index whose first sampled
-        # rows share one value (``merged_into_id`` is NULL everywhere) looks selective.
-        return
+        # What the worker's nightly ``platform.analyze_database`` does on a real installation.
+        from vefa.platform.maintenance import database_analyze
+
+        database_analyze()
 
 
 class PostgresLoader(Loader):
