@@ -78,8 +78,22 @@ def decode_cursor(cursor: str) -> tuple[Any, int, bool] | None:
         return None
 
 
-def keyset_page(queryset: QuerySet[M], *, ordering: str, cursor: str | None, size: int) -> Page[M]:
-    """Read one page of ``queryset`` ordered by ``ordering`` then ``pk``."""
+def keyset_page(
+    queryset: QuerySet[M],
+    *,
+    ordering: str,
+    cursor: str | None,
+    size: int,
+    any_of: list[Q] | None = None,
+) -> Page[M]:
+    """Read one page of ``queryset`` ordered by ``ordering`` then ``pk``.
+
+    ``any_of`` lists conditions of which ``queryset`` already requires one (a text search
+    over a name *or* an e-mail). A database cannot read an OR of two ranges in the order of
+    a third index, so with several such conditions each is read as its own ordered, limited
+    range and the page is merged from their first rows: one small query per condition and
+    one for the page, instead of a walk over the whole sort index.
+    """
     descending = ordering.startswith("-")
     field = ordering.lstrip("-")
     decoded = decode_cursor(cursor) if cursor else None
@@ -101,7 +115,10 @@ def keyset_page(queryset: QuerySet[M], *, ordering: str, cursor: str | None, siz
         else:
             qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
             qs = qs.filter(**{f"{field}__gte": value})
-    rows = list(qs[: size + 1])
+    if any_of and len(any_of) > 1:
+        rows = _merged(qs, any_of, field=field, descending=scan_desc, limit=size + 1)
+    else:
+        rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -119,3 +136,21 @@ def keyset_page(queryset: QuerySet[M], *, ordering: str, cursor: str | None, siz
             next_cursor = cursor_for(rows[-1], False) if more else None
             previous_cursor = cursor_for(rows[0], True) if decoded is not None else None
     return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor, size=size)
+
+
+def _merged(
+    qs: QuerySet[M], branches: list[Q], *, field: str, descending: bool, limit: int
+) -> list[M]:
+    """The first ``limit`` rows of ``qs`` (already ordered and past the cursor), found as
+    the union of each branch's first ``limit`` rows."""
+    column = "pk" if field in ("pk", "id") else field
+    keys: dict[int, Any] = {}
+    for branch in branches:
+        for value, pk in qs.filter(branch).values_list(column, "pk")[:limit]:
+            keys[pk] = value
+    chosen = sorted(keys.items(), key=lambda item: (item[1], item[0]), reverse=descending)
+    ids = [pk for pk, _ in chosen[:limit]]
+    if not ids:
+        return []
+    by_pk = {row.pk: row for row in qs.filter(pk__in=ids)}
+    return [by_pk[pk] for pk in ids if pk in by_pk]

@@ -249,6 +249,10 @@ class ListFilterForm(forms.Form):
     def apply_own(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset
 
+    def search_branches(self) -> list[Q]:
+        """The conditions the text search matches any of (for ``keyset_page(any_of=…)``)."""
+        return []
+
     def apply_custom_fields(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         for definition in self.definitions:
             value = self.cleaned_data.get(f"cf_{definition.key}")
@@ -383,14 +387,23 @@ class CustomerFilterForm(ListFilterForm):
     def clean_city(self) -> str:
         return " ".join((self.cleaned_data.get("city") or "").split())
 
+    def search_branches(self) -> list[Q]:
+        term = self.cleaned_data.get("q") or ""
+        if not term:
+            return []
+        branches = [prefix_q("name_key", fold(term)), prefix_q("primary_email", term.lower())]
+        phone = phone_prefix(term)
+        if phone:
+            branches.append(prefix_q("primary_phone", phone))
+        return branches
+
     def apply_own(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         data = self.cleaned_data
-        term = data.get("q") or ""
-        if term:
-            match = prefix_q("name_key", fold(term)) | prefix_q("primary_email", term.lower())
-            phone = phone_prefix(term)
-            if phone:
-                match |= prefix_q("primary_phone", phone)
+        branches = self.search_branches()
+        if branches:
+            match = branches[0]
+            for branch in branches[1:]:
+                match |= branch
             queryset = queryset.filter(match)
         for name, lookup in (
             ("kind", "kind"),

@@ -41,12 +41,23 @@ def _size(size: int) -> int:
     return max(1, min(int(size), MAX_PAGE))
 
 
-def page_of(queryset: QuerySet[Any], ordering: str, cursor: str | None, size: int) -> Page[Any]:
+def page_of(
+    queryset: QuerySet[Any],
+    ordering: str,
+    cursor: str | None,
+    size: int,
+    *,
+    any_of: list[Q] | None = None,
+) -> Page[Any]:
     """A keyset page; a cursor made for another sort (or tampered with) starts at page one."""
     try:
-        return keyset_page(queryset, ordering=ordering, cursor=cursor, size=_size(size))
+        return keyset_page(
+            queryset, ordering=ordering, cursor=cursor, size=_size(size), any_of=any_of
+        )
     except (DjangoValidationError, ValueError, TypeError, OverflowError):
-        return keyset_page(queryset, ordering=ordering, cursor=None, size=_size(size))
+        return keyset_page(
+            queryset, ordering=ordering, cursor=None, size=_size(size), any_of=any_of
+        )
 
 
 def _not_found() -> NotFound:
@@ -93,7 +104,7 @@ def customer_list(
     )
     qs = form.apply(visible_customers(actor)).select_related("owner", "team")
     qs = qs.prefetch_related(tag_prefetch())
-    return page_of(qs, form.ordering, cursor, size)
+    return page_of(qs, form.ordering, cursor, size, any_of=form.search_branches())
 
 
 def customer_get(*, actor: User, pk: Any, action: Action = "view") -> Customer:

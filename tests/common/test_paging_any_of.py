@@ -1,0 +1,71 @@
+"""Keyset pages over "any of these conditions": the same rows as one OR query, page by page."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Q
+
+from tests.customers.factories import make_customer
+from vefa.common.paging import keyset_page
+from vefa.customers.models import Customer
+
+
+def _walk(qs, *, ordering, any_of, size):
+    """Every page forwards, then every page backwards from the last; ids in page order."""
+    forward, cursor, pages = [], None, []
+    while True:
+        page = keyset_page(qs, ordering=ordering, cursor=cursor, size=size, any_of=any_of)
+        pages.append(page)
+        forward += [c.pk for c in page.items]
+        if not page.has_next:
+            break
+        cursor = page.next_cursor
+    backward = []
+    cursor = pages[-1].previous_cursor
+    while cursor:
+        page = keyset_page(qs, ordering=ordering, cursor=cursor, size=size, any_of=any_of)
+        backward = [c.pk for c in page.items] + backward
+        cursor = page.previous_cursor
+    return forward, backward
+
+
+@pytest.fixture
+def customers(db):
+    made = []
+    for i in range(23):
+        # Names and e-mails both start with "mel" for some rows, so rows match two branches.
+        first = "Melek" if i % 3 == 0 else ("Ali" if i % 3 == 1 else "Mehmet")
+        email = f"mel{i}@example.com" if i % 2 == 0 else f"x{i}@example.com"
+        made.append(make_customer(first_name=first, last_name=f"Kaya{i % 4}", primary_email=email))
+    return made
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ordering", ["name_key", "-name_key", "created_at", "-id"])
+@pytest.mark.parametrize("size", [1, 4, 50])
+def test_branches_give_the_pages_the_or_query_gives(customers, ordering, size):
+    branches = [Q(name_key__startswith="mel"), Q(primary_email__startswith="mel")]
+    qs = Customer.objects.filter(branches[0] | branches[1])
+    plain_forward, plain_backward = _walk(qs, ordering=ordering, any_of=None, size=size)
+    forward, backward = _walk(qs, ordering=ordering, any_of=branches, size=size)
+    assert forward == plain_forward
+    assert backward == plain_backward
+    # a row matching both branches appears once
+    assert len(forward) == len(set(forward)) == qs.count()
+
+
+@pytest.mark.django_db
+def test_one_query_per_branch_and_one_for_the_page(customers, django_assert_num_queries):
+    branches = [Q(name_key__startswith="mel"), Q(primary_email__startswith="mel")]
+    qs = Customer.objects.filter(branches[0] | branches[1])
+    with django_assert_num_queries(3):
+        page = keyset_page(qs, ordering="name_key", cursor=None, size=5, any_of=branches)
+    assert len(page.items) == 5
+
+
+@pytest.mark.django_db
+def test_no_match_in_any_branch_is_an_empty_page(customers):
+    branches = [Q(name_key__startswith="zz"), Q(primary_email__startswith="zz")]
+    qs = Customer.objects.filter(branches[0] | branches[1])
+    page = keyset_page(qs, ordering="name_key", cursor=None, size=5, any_of=branches)
+    assert page.items == [] and not page.has_next and not page.has_previous
