@@ -26,9 +26,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,9 +53,11 @@ from vefa.sales.choices import (
     ORDER_FLOW,
     OrderSource,
     OrderStatus,
+    PaymentMethod,
+    ShipmentStatus,
     Unit,
 )
-from vefa.sales.models import Opportunity, Order, OrderLine, Product, Quote
+from vefa.sales.models import Opportunity, Order, OrderLine, Payment, Product, Quote, Shipment
 from vefa.sales.money import round_money
 from vefa.sales.numbering import next_number
 from vefa.sales.pricing import customer_tag_ids, price_for
@@ -67,6 +70,7 @@ from vefa.sales.services._common import (
     customer_visible,
     fill_line_amounts,
     invalid,
+    not_found,
     resolve_owner,
     resolve_team,
     set_document_totals,
@@ -450,3 +454,357 @@ def order_create(
         OrderLine.objects.bulk_create(built)
         _purchase_record(order, actor)
     return order
+
+
+M = TypeVar("M", bound=Model)
+
+
+def get_for(queryset: QuerySet[M], *, actor: User, pk: Any, action: str = "change") -> M:
+    """The record if ``actor`` may ``action`` it (locked for a change), else ``NotFound``:
+    a record one may only see is refused exactly like a missing one."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    qs = restrict(queryset, actor, action).filter(pk=key)  # type: ignore[arg-type]
+    if action != "view":
+        qs = qs.select_for_update(of=("self",))
+    record = qs.first()
+    if record is None:
+        raise not_found()
+    return record
+
+
+def _order_for(actor: User, order_id: Any) -> Order:
+    """The order for a change by ``actor`` (locked), or ``NotFound``."""
+    return get_for(Order.objects.all(), actor=actor, pk=order_id, action="change")
+
+
+def order_update(
+    *,
+    actor: User,
+    order_id: int,
+    data: Mapping[str, Any],
+    lines: list[dict[str, Any]] | None = None,
+    expected_version: int | None = None,
+) -> Order:
+    """Change an order's header (``notes``, ``shipping_address``, ``ordered_at``, ``owner``,
+    ``team``) and, while it is a draft, replace its lines (``lines`` not ``None``).
+
+    Raises ``Conflict`` on a stale ``expected_version``.
+    """
+    if not isinstance(data, Mapping):
+        raise invalid({"__all__": [_("Expected an object of field values.")]})
+    unknown = sorted(str(k) for k in data if k not in HEADER_FIELDS)
+    if unknown:
+        raise invalid({k: [_("This field cannot be changed.")] for k in unknown})
+    with transaction.atomic():
+        order = _order_for(actor, order_id)
+        values: dict[str, Any] = {}
+        if "notes" in data:
+            values["notes"] = as_text(data["notes"], field="notes", max_length=20_000)
+        if "shipping_address" in data:
+            values["shipping_address"] = as_text(
+                data["shipping_address"], field="shipping_address", max_length=2_000
+            )
+        if "ordered_at" in data:
+            values["ordered_at"] = as_datetime(
+                data["ordered_at"], field="ordered_at", required=True
+            )
+        if "owner" in data or "team" in data:
+            owner_user, team_obj = _assign_owner(
+                actor, data.get("owner", order.owner_id), data.get("team")
+            )
+            values["owner"] = owner_user
+            values["team"] = team_obj
+            probe = Order(owner=owner_user, team=team_obj)
+            _check_assignment(actor, probe)
+        built: list[OrderLine] | None = None
+        if lines is not None:
+            if order.status != OrderStatus.DRAFT:
+                raise invalid({"lines": [_("Only a draft order's lines can be changed.")]})
+            when = values.get("ordered_at") or order.ordered_at
+            built = build_lines(
+                lines,
+                currency=order.currency,
+                customer_id=order.customer_id,
+                on=timezone.localdate(when),
+            )
+            probe = Order(currency=order.currency)
+            _set_figures(probe, built)
+            for key in ("subtotal", "discount_total", "tax_total", "total", "cost_total"):
+                values[key] = getattr(probe, key)
+        before_version = order.version
+        updated = record_update(order, actor=actor, data=values, expected_version=expected_version)
+        if built is not None:
+            OrderLine.objects.filter(order=updated).delete()
+            for line in built:
+                line.order = updated
+                line.created_by = actor
+                line.updated_by = actor
+            OrderLine.objects.bulk_create(built)
+            if updated.version == before_version:
+                # Same figures, different lines: still a change of the order.
+                Order.objects.filter(pk=updated.pk).update(version=before_version + 1)
+                updated.version = before_version + 1
+        _purchase_sync(updated, actor)
+    return updated
+
+
+def next_statuses(order: Order) -> list[str]:
+    """The statuses ``order`` may move to now: the next step and, before paid, cancelled."""
+    if order.status in (OrderStatus.PAID, OrderStatus.CANCELLED):
+        return []
+    index = ORDER_FLOW.index(order.status)
+    result = [ORDER_FLOW[index + 1]] if index + 1 < len(ORDER_FLOW) else []
+    if result == [OrderStatus.PAID] and order.paid_total < order.total:
+        # Paid follows from payments covering the total, not from a button.
+        result = []
+    return [*result, OrderStatus.CANCELLED]
+
+
+def _move(order: Order, status: str, actor: User, expected_version: int | None) -> Order:
+    if status not in next_statuses(order):
+        raise invalid(
+            {
+                "status": [
+                    _("An order cannot move from %(old)s to %(new)s.")
+                    % {
+                        "old": OrderStatus(order.status).label,
+                        "new": OrderStatus(status).label
+                        if status in OrderStatus.values
+                        else status,
+                    }
+                ]
+            }
+        )
+    data: dict[str, Any] = {"status": status, STATUS_STAMP[status]: timezone.now()}
+    updated = record_update(order, actor=actor, data=data, expected_version=expected_version)
+    _purchase_sync(updated, actor)
+    return updated
+
+
+def order_set_status(
+    *, actor: User, order_id: int, status: str, expected_version: int | None = None
+) -> Order:
+    """Move an order one step along ``ORDER_FLOW`` or cancel it (before it is paid).
+
+    Skipping a step, going back and leaving "paid" or "cancelled" are refused; "paid" is
+    only reached when the payments cover the total.
+    """
+    if not isinstance(status, str) or status not in OrderStatus.values:
+        raise invalid({"status": [_("Choose a valid value.")]})
+    with transaction.atomic():
+        order = _order_for(actor, order_id)
+        return _move(order, status, actor, expected_version)
+
+
+def order_cancel(*, actor: User, order_id: int, expected_version: int | None = None) -> Order:
+    return order_set_status(
+        actor=actor,
+        order_id=order_id,
+        status=OrderStatus.CANCELLED,
+        expected_version=expected_version,
+    )
+
+
+# --- shipments ----------------------------------------------------------------------------------
+
+SHIPPABLE = (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def _touch(order: Order, actor: User) -> Order:
+    """Bump the order's version after a change to its children (shipments, payments)."""
+    Order.objects.filter(pk=order.pk).update(
+        version=order.version + 1, updated_by=actor, updated_at=timezone.now()
+    )
+    order.version += 1
+    return order
+
+
+def shipment_create(
+    *,
+    actor: User,
+    order_id: int,
+    carrier: str,
+    tracking_number: str = "",
+    status: str = ShipmentStatus.PREPARING,
+    shipped_at: datetime.datetime | str | None = None,
+    delivered_at: datetime.datetime | str | None = None,
+    notes: str = "",
+) -> Shipment:
+    """Add a shipment to a confirmed order.
+
+    A shipment in transit (or delivered) moves a confirmed order to shipped; when every
+    shipment is delivered the shipped order moves to delivered.
+    """
+    with transaction.atomic():
+        order = _order_for(actor, order_id)
+        if order.status not in SHIPPABLE:
+            raise invalid({"__all__": [_("Only a confirmed order can be shipped.")]})
+        status = _choice(status, ShipmentStatus.values, field="status")
+        shipment = Shipment(
+            order=order,
+            carrier=as_text(carrier, field="carrier", max_length=100),
+            tracking_number=as_text(tracking_number, field="tracking_number", max_length=100),
+            status=status,
+            shipped_at=as_datetime(shipped_at, field="shipped_at"),
+            delivered_at=as_datetime(delivered_at, field="delivered_at"),
+            notes=as_text(notes, field="notes", max_length=300),
+        )
+        if not shipment.carrier:
+            raise invalid({"carrier": [_("This field is required.")]})
+        _stamp_shipment(shipment)
+        record_create(shipment, actor=actor)
+        _after_shipment(order, actor)
+    return shipment
+
+
+def _stamp_shipment(shipment: Shipment) -> None:
+    now = timezone.now()
+    if shipment.status in (ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
+        shipment.shipped_at = shipment.shipped_at or now
+    if shipment.status == ShipmentStatus.DELIVERED:
+        shipment.delivered_at = shipment.delivered_at or now
+    if (
+        shipment.delivered_at
+        and shipment.shipped_at
+        and shipment.delivered_at < shipment.shipped_at
+    ):
+        raise invalid({"delivered_at": [_("Delivery cannot be before shipping.")]})
+
+
+def _after_shipment(order: Order, actor: User) -> Order:
+    statuses = list(order.shipments.values_list("status", flat=True))
+    moving = {ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED}
+    if order.status == OrderStatus.CONFIRMED and any(s in moving for s in statuses):
+        order = _move(order, OrderStatus.SHIPPED, actor, None)
+    live = [s for s in statuses if s != ShipmentStatus.RETURNED]
+    if (
+        order.status == OrderStatus.SHIPPED
+        and live
+        and all(s == ShipmentStatus.DELIVERED for s in live)
+    ):
+        order = _move(order, OrderStatus.DELIVERED, actor, None)
+    return order
+
+
+def shipment_update(
+    *,
+    actor: User,
+    shipment_id: int,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Shipment:
+    """Change a shipment (status, tracking number, dates …); delivering the last open
+    shipment moves the order to delivered."""
+    allowed = {"carrier", "tracking_number", "status", "shipped_at", "delivered_at", "notes"}
+    if not isinstance(data, Mapping):
+        raise invalid({"__all__": [_("Expected an object of field values.")]})
+    unknown = sorted(str(k) for k in data if k not in allowed)
+    if unknown:
+        raise invalid({k: [_("This field cannot be changed.")] for k in unknown})
+    with transaction.atomic():
+        shipment = get_for(Shipment.objects.all(), actor=actor, pk=shipment_id, action="change")
+        order = _order_for(actor, shipment.order_id)
+        values: dict[str, Any] = {}
+        for key in ("carrier", "tracking_number"):
+            if key in data:
+                values[key] = as_text(data[key], field=key, max_length=100)
+        if "carrier" in values and not values["carrier"]:
+            raise invalid({"carrier": [_("This field is required.")]})
+        if "notes" in data:
+            values["notes"] = as_text(data["notes"], field="notes", max_length=300)
+        if "status" in data:
+            values["status"] = _choice(data["status"], ShipmentStatus.values, field="status")
+        for key in ("shipped_at", "delivered_at"):
+            if key in data:
+                values[key] = as_datetime(data[key], field=key)
+        probe = Shipment(
+            status=values.get("status", shipment.status),
+            shipped_at=values.get("shipped_at", shipment.shipped_at),
+            delivered_at=values.get("delivered_at", shipment.delivered_at),
+        )
+        _stamp_shipment(probe)
+        values["shipped_at"] = probe.shipped_at
+        values["delivered_at"] = probe.delivered_at
+        updated = record_update(
+            shipment, actor=actor, data=values, expected_version=expected_version
+        )
+        _after_shipment(order, actor)
+    return updated
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+PAYABLE = (
+    OrderStatus.CONFIRMED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.INVOICED,
+)
+
+
+def payment_create(
+    *,
+    actor: User,
+    order_id: int,
+    amount: Decimal | str | int,
+    method: str = PaymentMethod.TRANSFER,
+    reference: str = "",
+    paid_at: datetime.datetime | str | None = None,
+) -> Payment:
+    """Record a payment in the order's currency.
+
+    ``paid_total`` grows by the amount (rounded to the currency); an invoiced order whose
+    payments cover its total becomes paid. Paying more than the open balance is refused.
+    """
+    with transaction.atomic():
+        order = _order_for(actor, order_id)
+        if order.status not in PAYABLE:
+            raise invalid({"__all__": [_("Payments can be recorded from confirmation on.")]})
+        value = as_money(amount, field="amount")
+        assert value is not None
+        value = round_money(value, order.currency)
+        if value <= 0:
+            raise invalid({"amount": [_("Enter an amount above zero.")]})
+        if order.paid_total + value > order.total:
+            raise invalid(
+                {
+                    "amount": [
+                        _("The open balance is %(amount)s %(currency)s.")
+                        % {"amount": order.total - order.paid_total, "currency": order.currency}
+                    ]
+                }
+            )
+        payment = Payment(
+            order=order,
+            amount=value,
+            currency=order.currency,
+            method=_choice(method, PaymentMethod.values, field="method"),
+            reference=as_text(reference, field="reference", max_length=100),
+            paid_at=as_datetime(paid_at, field="paid_at") or timezone.now(),
+        )
+        record_create(payment, actor=actor)
+        _after_payment(order, actor)
+    return payment
+
+
+def _after_payment(order: Order, actor: User) -> Order:
+    paid = sum((p for p in order.payments.values_list("amount", flat=True)), Decimal(0))
+    paid = round_money(paid, order.currency)
+    order = record_update(order, actor=actor, data={"paid_total": paid})
+    if order.status == OrderStatus.INVOICED and order.paid_total >= order.total:
+        order = _move(order, OrderStatus.PAID, actor, None)
+    return order
+
+
+def payment_delete(*, actor: User, payment_id: int) -> None:
+    """Remove a payment recorded by mistake (not once the order is paid)."""
+    with transaction.atomic():
+        payment = get_for(Payment.objects.all(), actor=actor, pk=payment_id, action="change")
+        order = _order_for(actor, payment.order_id)
+        if order.status == OrderStatus.PAID:
+            raise invalid({"__all__": [_("A paid order's payments cannot be removed.")]})
+        record_delete(payment, actor=actor)
+        _after_payment(order, actor)

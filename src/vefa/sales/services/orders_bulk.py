@@ -1,0 +1,524 @@
+"""Orders from outside systems in bulk: web shops, tills and file imports.
+
+``orders_ingest`` takes a batch of order dicts, checks each one on its own and writes the
+good ones with one ``bulk_create`` per table (orders, lines, purchase interactions, change
+log) in one transaction; numbers come from one ``reserve_numbers`` call. Bad orders are
+reported with their reasons and do not stop the others.
+
+An order dict::
+
+    {
+      "external_id": "WEB-1001",            # required; (source, external_id) is unique
+      "customer_id": 42,                    # or "customer_email": "ayse@example.com"
+                                            # or "customer_tax_number": "1234567890"
+      "currency": "TRY",                    # required, ISO 4217
+      "ordered_at": "2026-05-01T10:00:00+03:00",  # optional, default now
+      "status": "confirmed",                # optional: draft, confirmed, shipped, delivered,
+                                            # invoiced (default confirmed)
+      "notes": "", "shipping_address": "",  # optional
+      "lines": [{"sku": "KHV-001", "quantity": "2", "unit_price": "120.00",
+                 "discount_percent": "0", "tax_rate": "20", "description": "…"}]
+    }
+
+Customers are looked up among those the caller may see: by id, by e-mail (any of the
+customer's e-mail addresses, case-insensitive; an address shared by several customers is
+refused as ambiguous) or by tax number (the external customer number of most shops and
+accounting systems; also refused when ambiguous).
+
+A line names its product by ``product_id`` or ``sku``. An SKU that is not in the catalogue
+is kept as a line without product (the SKU text is stored) when the line has a description
+and a unit price, and refused otherwise: a shop's shipping fee or gift wrap is not a
+catalogue product, yet the order total must match what the customer paid.
+
+The order's owner is the customer's owner (and team) when the caller may manage that
+owner's orders, otherwise the caller.
+
+Idempotency: an order whose ``(source, external_id)`` exists already, or that appears twice
+in the batch, is reported as ``duplicate`` with the existing order's id and number and
+nothing is written. Two concurrent batches racing for the same external id are resolved by
+the unique constraint: the loser's batch is re-checked and its copy reported as duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vefa.accounts.access import can, can_create, restrict
+from vefa.common.context import current_request_id
+from vefa.common.errors import PermissionDenied, ValidationFailed
+from vefa.interactions.models import Interaction
+from vefa.interactions.services._common import as_datetime
+from vefa.platform.audit import snapshot
+from vefa.platform.models import ChangeLogEntry
+from vefa.sales.choices import ORDER_FLOW, OrderSource, OrderStatus
+from vefa.sales.models import Order, OrderLine, Product
+from vefa.sales.numbering import reserve_numbers
+from vefa.sales.services._common import as_currency, as_text, invalid
+from vefa.sales.services.orders import (
+    INITIAL_STATUSES,
+    STATUS_STAMP,
+    _set_figures,
+    build_line,
+    purchase_interaction,
+)
+
+if TYPE_CHECKING:
+    from vefa.accounts.models import User
+    from vefa.customers.models import Customer
+
+MAX_BATCH = 1_000
+ORDER_KEYS = frozenset(
+    {
+        "external_id",
+        "customer_id",
+        "customer_email",
+        "customer_tax_number",
+        "currency",
+        "ordered_at",
+        "status",
+        "notes",
+        "shipping_address",
+        "lines",
+    }
+)
+LINE_KEYS = frozenset(
+    {
+        "product_id",
+        "sku",
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "discount_percent",
+        "tax_rate",
+        "unit_cost",
+    }
+)
+BULK_SOURCES = (OrderSource.ECOMMERCE, OrderSource.EPOS, OrderSource.API, OrderSource.IMPORT)
+
+
+@dataclass
+class OrderResult:
+    """What happened to one order of a batch."""
+
+    index: int
+    external_id: str
+    status: str  # created, duplicate or error
+    id: int | None = None
+    number: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "external_id": self.external_id,
+            "status": self.status,
+            "id": self.id,
+            "number": self.number,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class _Ready:
+    index: int
+    order: Order
+    lines: list[OrderLine]
+
+
+class _Lookups:
+    """Customers and products of a batch, each read with one query per kind of key."""
+
+    def __init__(self, actor: User, orders: Sequence[Any]) -> None:
+        from vefa.customers.models import ContactPoint, Customer
+
+        ids: set[int] = set()
+        emails: set[str] = set()
+        taxes: set[str] = set()
+        skus: set[str] = set()
+        product_ids: set[int] = set()
+        for raw in orders:
+            if not isinstance(raw, Mapping):
+                continue
+            key = _int_or_none(raw.get("customer_id"))
+            if key is not None:
+                ids.add(key)
+            if isinstance(raw.get("customer_email"), str):
+                emails.add(raw["customer_email"].strip().lower()[:254])
+            if isinstance(raw.get("customer_tax_number"), str):
+                taxes.add(raw["customer_tax_number"].strip()[:40])
+            raw_lines = raw.get("lines")
+            for line in raw_lines if isinstance(raw_lines, list) else ():
+                if not isinstance(line, Mapping):
+                    continue
+                if isinstance(line.get("sku"), str) and line["sku"].strip():
+                    skus.add(line["sku"].strip()[:64])
+                pid = _int_or_none(line.get("product_id"))
+                if pid is not None:
+                    product_ids.add(pid)
+        visible = restrict(Customer.objects.all(), actor, "view").filter(merged_into__isnull=True)
+        fields = ("id", "owner_id", "team_id", "currency", "display_name")
+        self.by_id: dict[int, Customer] = (
+            {c.pk: c for c in visible.filter(pk__in=ids).only(*fields)} if ids else {}
+        )
+        self.by_email: dict[str, list[Customer]] = {}
+        if emails:
+            points = ContactPoint.objects.filter(
+                kind="email", normalized__in=emails, customer__in=visible
+            ).select_related("customer")
+            for point in points:
+                bucket = self.by_email.setdefault(point.normalized, [])
+                if all(c.pk != point.customer_id for c in bucket):
+                    bucket.append(point.customer)
+        self.by_tax: dict[str, list[Customer]] = {}
+        if taxes:
+            for customer in visible.filter(tax_number__in=taxes).only(*fields, "tax_number"):
+                self.by_tax.setdefault(customer.tax_number, []).append(customer)
+        self.products_by_sku: dict[str, Product] = (
+            {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
+        )
+        self.products_by_id: dict[int, Product] = (
+            {p.pk: p for p in Product.objects.filter(pk__in=product_ids)} if product_ids else {}
+        )
+
+    def customer(self, raw: Mapping[str, Any]) -> Customer:
+        if raw.get("customer_id") not in (None, ""):
+            key = _int_or_none(raw.get("customer_id"))
+            found = self.by_id.get(key) if key is not None else None
+            if found is None:
+                raise invalid({"customer_id": [_("Choose an existing customer.")]})
+            return found
+        for name, table in (
+            ("customer_email", self.by_email),
+            ("customer_tax_number", self.by_tax),
+        ):
+            value = raw.get(name)
+            if value in (None, ""):
+                continue
+            if not isinstance(value, str):
+                raise invalid({name: [_("Enter text.")]})
+            normal = value.strip().lower() if name == "customer_email" else value.strip()
+            matches = table.get(normal, [])
+            if not matches:
+                raise invalid({name: [_("No customer has this value.")]})
+            if len(matches) > 1:
+                raise invalid({name: [_("Several customers have this value; use customer_id.")]})
+            return matches[0]
+        raise invalid(
+            {"customer_id": [_("Give customer_id, customer_email or customer_tax_number.")]}
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    return None
+
+
+def _line_dict(raw: Any, index: int, lookups: _Lookups) -> dict[str, Any]:
+    """An ``order_create`` line dict from an outside line (product by id or SKU)."""
+    prefix = f"lines.{index}"
+    if not isinstance(raw, Mapping):
+        raise invalid({prefix: [_("Expected an object of line values.")]})
+    unknown = sorted(str(k) for k in raw if k not in LINE_KEYS)
+    if unknown:
+        raise invalid({f"{prefix}.{k}": [_("Unknown field.")] for k in unknown})
+    line = {k: raw[k] for k in raw if k not in ("product_id",)}
+    product: Product | None = None
+    if raw.get("product_id") not in (None, ""):
+        key = _int_or_none(raw.get("product_id"))
+        product = lookups.products_by_id.get(key) if key is not None else None
+        if product is None:
+            raise invalid({f"{prefix}.product_id": [_("Choose an existing product.")]})
+    elif isinstance(raw.get("sku"), str) and raw["sku"].strip():
+        product = lookups.products_by_sku.get(raw["sku"].strip())
+        if product is None and (
+            raw.get("unit_price") in (None, "") or raw.get("description") in (None, "")
+        ):
+            raise invalid(
+                {
+                    f"{prefix}.sku": [
+                        _("Unknown SKU; give a description and a unit price to keep the line.")
+                    ]
+                }
+            )
+    line["product"] = product
+    return line
+
+
+def _owner_for(actor: User, customer: Customer) -> tuple[Any, Any]:
+    """The customer's owner and team when the actor may manage their orders, else the actor."""
+    if customer.owner_id is not None:
+        probe = Order(owner_id=customer.owner_id, team_id=customer.team_id)
+        if can(actor, "change", probe):
+            return customer.owner_id, customer.team_id
+    return actor.pk, actor.team_id
+
+
+def prepare_order(
+    raw: Any, *, index: int, actor: User, source: str, lookups: _Lookups, now: datetime.datetime
+) -> _Ready:
+    """Check one outside order and build it (unsaved) with its lines; ``ValidationFailed``
+    names every field that is wrong."""
+    if not isinstance(raw, Mapping):
+        raise invalid({"__all__": [_("Expected an object of order values.")]})
+    unknown = sorted(str(k) for k in raw if k not in ORDER_KEYS)
+    if unknown:
+        raise invalid({k: [_("Unknown field.")] for k in unknown})
+    external = as_text(raw.get("external_id"), field="external_id", max_length=100)
+    if not external:
+        raise invalid({"external_id": [_("This field is required.")]})
+    customer = lookups.customer(raw)
+    currency = as_currency(raw.get("currency"))
+    status = raw.get("status") or OrderStatus.CONFIRMED
+    if status not in INITIAL_STATUSES:
+        raise invalid({"status": [_("Choose a valid value.")]})
+    when = as_datetime(raw.get("ordered_at"), field="ordered_at") or now
+    lines_raw = raw.get("lines")
+    if not isinstance(lines_raw, list) or not lines_raw:
+        raise invalid({"lines": [_("Add at least one line.")]})
+    if len(lines_raw) > 500:
+        raise invalid({"lines": [_("At most %(n)d lines per order.") % {"n": 500}]})
+    day = timezone.localdate(when)
+    lines = [
+        build_line(_line_dict(item, i, lookups), index=i, currency=currency, on=day)
+        for i, item in enumerate(lines_raw)
+    ]
+    owner_id, team_id = _owner_for(actor, customer)
+    order = Order(
+        source=source,
+        external_id=external,
+        customer=customer,
+        owner_id=owner_id,
+        team_id=team_id,
+        status=status,
+        ordered_at=when,
+        currency=currency,
+        notes=as_text(raw.get("notes"), field="notes", max_length=20_000),
+        shipping_address=as_text(
+            raw.get("shipping_address"), field="shipping_address", max_length=2_000
+        ),
+        created_by=actor,
+        updated_by=actor,
+    )
+    for step in ORDER_FLOW[1 : ORDER_FLOW.index(status) + 1]:
+        setattr(order, STATUS_STAMP[step], now)
+    _set_figures(order, lines)
+    return _Ready(index=index, order=order, lines=lines)
+
+
+def _error(index: int, raw: Any, exc: ValidationFailed) -> OrderResult:
+    external = ""
+    if isinstance(raw, Mapping) and isinstance(raw.get("external_id"), str):
+        external = raw["external_id"][:100]
+    return OrderResult(index=index, external_id=external, status="error", errors=exc.fields)
+
+
+def orders_ingest(
+    *,
+    actor: User,
+    orders: Sequence[Any],
+    source: str = OrderSource.API,
+    after_write: Callable[[list[OrderResult]], None] | None = None,
+) -> list[OrderResult]:
+    """Create the good orders of ``orders`` (at most ``MAX_BATCH``) in one transaction.
+
+    Returns one result per input, in input order. ``after_write`` runs inside the
+    transaction after the rows are written (the file import stores its checkpoint there, so
+    a checkpoint is committed together with the orders it counts).
+    """
+    if not can_create(actor, Order):
+        raise PermissionDenied(_("Your role cannot enter orders."))
+    if source not in BULK_SOURCES:
+        raise invalid({"source": [_("Choose a valid value.")]})
+    if not isinstance(orders, list | tuple):
+        raise invalid({"orders": [_("Expected a list of orders.")]})
+    if len(orders) > MAX_BATCH:
+        raise invalid({"orders": [_("At most %(n)d orders at once.") % {"n": MAX_BATCH}]})
+    for attempt in range(3):
+        try:
+            return _ingest_once(actor, orders, source, after_write)
+        except IntegrityError:
+            # Another writer created one of these external ids meanwhile; check again.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(
+    actor: User,
+    orders: Sequence[Any],
+    source: str,
+    after_write: Callable[[list[OrderResult]], None] | None,
+) -> list[OrderResult]:
+    now = timezone.now()
+    lookups = _Lookups(actor, orders)
+    results: list[OrderResult | None] = [None] * len(orders)
+    ready: list[_Ready] = []
+    for index, raw in enumerate(orders):
+        try:
+            ready.append(
+                prepare_order(
+                    raw, index=index, actor=actor, source=source, lookups=lookups, now=now
+                )
+            )
+        except ValidationFailed as exc:
+            results[index] = _error(index, raw, exc)
+    with transaction.atomic():
+        externals = [r.order.external_id for r in ready]
+        existing = dict(
+            Order.objects.filter(source=source, external_id__in=externals).values_list(
+                "external_id", "pk"
+            )
+        )
+        numbers_of: dict[int, str] = {}
+        if existing:
+            numbers_of = dict(
+                Order.objects.filter(pk__in=existing.values()).values_list("pk", "number")
+            )
+        fresh: list[_Ready] = []
+        first_in_batch: dict[str, _Ready] = {}
+        for item in ready:
+            external = item.order.external_id
+            if external in existing:
+                pk = existing[external]
+                results[item.index] = OrderResult(
+                    index=item.index,
+                    external_id=external,
+                    status="duplicate",
+                    id=pk,
+                    number=numbers_of.get(pk, ""),
+                )
+            elif external in first_in_batch:
+                results[item.index] = OrderResult(
+                    index=item.index, external_id=external, status="duplicate"
+                )
+            else:
+                first_in_batch[external] = item
+                fresh.append(item)
+        _write(actor, fresh)
+        for item in fresh:
+            results[item.index] = OrderResult(
+                index=item.index,
+                external_id=item.order.external_id,
+                status="created",
+                id=item.order.pk,
+                number=item.order.number,
+            )
+        for result in results:
+            if result is not None and result.status == "duplicate" and result.id is None:
+                first = first_in_batch[result.external_id]
+                result.id = first.order.pk
+                result.number = first.order.number
+        final = [r for r in results if r is not None]
+        if after_write is not None:
+            after_write(final)
+        ids = [item.order.pk for item in fresh]
+        if ids:
+            transaction.on_commit(lambda: _index_soon(ids))
+    return final
+
+
+def _write(actor: User, fresh: list[_Ready]) -> None:
+    """Insert orders, lines, purchases and change-log rows with one statement per table."""
+    if not fresh:
+        return
+    numbers = reserve_numbers("order", len(fresh))
+    orders = []
+    for item, number in zip(fresh, numbers, strict=True):
+        item.order.number = number
+        orders.append(item.order)
+    Order.objects.bulk_create(orders, batch_size=500)
+    lines: list[OrderLine] = []
+    for item in fresh:
+        for line in item.lines:
+            line.order = item.order
+            line.created_by = actor
+            line.updated_by = actor
+            lines.append(line)
+    OrderLine.objects.bulk_create(lines, batch_size=1000)
+    Interaction.objects.bulk_create(
+        [purchase_interaction(order, actor) for order in orders], batch_size=500
+    )
+    request_id = current_request_id() or ""
+    actor_name = str(actor)[:200]
+    entries = []
+    for order in orders:
+        order._prefetched_objects_cache = {"tags": []}  # type: ignore[attr-defined]
+        entries.append(
+            ChangeLogEntry(
+                action=ChangeLogEntry.Action.CREATE,
+                model="sales.order",
+                object_id=order.pk,
+                object_repr=order.number,
+                customer_id=order.customer_id,
+                actor_id=actor.pk,
+                actor_name=actor_name,
+                request_id=request_id,
+                before=None,
+                after=snapshot(order),
+            )
+        )
+    ChangeLogEntry.objects.bulk_create(entries, batch_size=500)
+    touch_customers(orders)
+
+
+def touch_customers(orders: Iterable[Order]) -> None:
+    """Move each customer's ``last_interaction_at`` forward to its newest order (never back),
+    with one UPDATE per 500 customers (see ``customer_touch_last_interaction``)."""
+    from vefa.customers.models import Customer
+
+    newest: dict[int, datetime.datetime] = {}
+    for order in orders:
+        current = newest.get(order.customer_id)
+        if current is None or order.ordered_at > current:
+            newest[order.customer_id] = order.ordered_at
+    items = sorted(newest.items())
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        when = Case(*(When(pk=pk, then=Value(dt)) for pk, dt in chunk))
+        Customer.objects.filter(pk__in=[pk for pk, _dt in chunk]).update(
+            last_interaction_at=Greatest(Coalesce(F("last_interaction_at"), when), when)
+        )
+
+
+def _index_soon(order_ids: list[int]) -> None:
+    """Put the new orders and their purchases into the search index."""
+    from vefa.platform.search.indexer import index_records
+
+    index_records("sales.order", order_ids)
+    purchases = Interaction.objects.filter(
+        external_id__in=[f"sales.order:{pk}" for pk in order_ids]
+    ).values_list("pk", flat=True)
+    index_records("interactions.interaction", list(purchases))
+
+
+def orders_ingest_total(results: Iterable[OrderResult]) -> dict[str, int]:
+    """Counts of created, duplicate and error results."""
+    counts = {"created": 0, "duplicate": 0, "error": 0}
+    for result in results:
+        counts[result.status] += 1
+    return counts
+
+
+__all__ = [
+    "MAX_BATCH",
+    "OrderResult",
+    "orders_ingest",
+    "orders_ingest_total",
+    "prepare_order",
+    "touch_customers",
+]
