@@ -9,4 +9,4 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         # Search documents register themselves on import.
-        from vefa.sales import search  # noqa: F401
+        from vefa.sales import search, tasks  # noqa: F401
