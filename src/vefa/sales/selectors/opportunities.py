@@ -214,7 +214,7 @@ def pipeline_get(pk: Any) -> Pipeline:
 
 def stages_of(pipeline: Pipeline) -> list[Stage]:
     """Open stages in order, then won, then lost."""
-    order = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
+    order: dict[str, int] = {"open": 0, "won": 1, "lost": 2}
     found = list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
     return sorted(found, key=lambda s: (order.get(s.kind, 3), s.order, s.pk))
 
