@@ -170,7 +170,10 @@ def test_revenue_converted_per_dimension(data, admin_user, rep, rep_other_team, 
         str(rep): Decimal("1260.00"),
         str(rep_same_team): Decimal("40.00"),
     }
-    assert by_label(revenue["by_team"]) == {"South": Decimal("3500.00"), "North": Decimal("1300.00")}
+    assert by_label(revenue["by_team"]) == {
+        "South": Decimal("3500.00"),
+        "North": Decimal("1300.00"),
+    }
     assert by_label(revenue["by_product"]) == {
         "A · Alpha": Decimal("4100.00"),
         "B · Beta": Decimal("700.00"),
