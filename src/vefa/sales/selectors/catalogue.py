@@ -1,0 +1,381 @@
+"""Reads of the sales catalogue, always for an actor (policy ``sales.product``).
+
+Everyone with a role may read the catalogue; ``restrict`` still applies so an inactive
+user reads nothing. Lists are keyset pages (no COUNT) so they stay fast at any size.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from vefa.accounts.access import restrict
+from vefa.common.paging import Page, keyset_page
+from vefa.sales.models import (
+    Competitor,
+    ExchangeRate,
+    Opportunity,
+    Pipeline,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductCategory,
+    Stage,
+)
+from vefa.sales.services._common import as_pk, not_found
+
+if TYPE_CHECKING:
+    from vefa.accounts.models import User
+
+MAX_QUERY = 200
+
+
+def _get(queryset: QuerySet[Any], *, actor: User, pk: Any) -> Any:
+    record = restrict(queryset, actor, "view").filter(pk=as_pk(pk)).first()
+    if record is None:
+        raise not_found()
+    return record
+
+
+# --- categories --------------------------------------------------------------------------
+
+
+def category_tree(*, actor: User) -> list[tuple[ProductCategory, int]]:
+    """Every category with its depth, parents before their children, siblings by name.
+
+    Categories are few (hundreds), so the tree is built in Python from one query.
+    """
+    rows = list(restrict(ProductCategory.objects.all(), actor, "view").order_by("name", "id"))
+    children: dict[int | None, list[ProductCategory]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    result: list[tuple[ProductCategory, int]] = []
+    seen: set[int] = set()
+
+    def walk(parent: int | None, depth: int) -> None:
+        for node in children.get(parent, []):
+            if node.pk in seen:
+                continue
+            seen.add(node.pk)
+            result.append((node, depth))
+            walk(node.pk, depth + 1)
+
+    walk(None, 0)
+    return result
+
+
+def category_get(*, actor: User, pk: Any) -> ProductCategory:
+    return _get(ProductCategory.objects.select_related("parent"), actor=actor, pk=pk)
+
+
+def category_descendants(category_id: int) -> list[int]:
+    """``category_id`` and the ids of every category below it."""
+    links = list(ProductCategory.objects.values_list("pk", "parent_id"))
+    below: dict[int, list[int]] = {}
+    for pk, parent in links:
+        if parent is not None:
+            below.setdefault(parent, []).append(pk)
+    result, todo = [], [category_id]
+    while todo:
+        key = todo.pop()
+        if key in result:
+            continue
+        result.append(key)
+        todo.extend(below.get(key, []))
+    return result
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+@dataclass
+class ProductFilters:
+    """The product list's filters (page and API): text, category (with sub-categories),
+    active or not."""
+
+    q: str = ""
+    category: int | None = None
+    active: bool | None = None
+
+    @classmethod
+    def from_query(cls, query: Any) -> ProductFilters:
+        """Filters from request parameters; values that make no sense are ignored."""
+        q = str(query.get("q") or "").strip()[:MAX_QUERY]
+        category: int | None = None
+        raw = str(query.get("category") or "").strip()
+        if raw.isdigit() and len(raw) < 19:
+            category = int(raw)
+        active_raw = str(query.get("active") or "").strip().lower()
+        active = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+        return cls(q=q, category=category, active=active.get(active_raw))
+
+    def apply(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.q:
+            queryset = queryset.filter(Q(sku__istartswith=self.q) | Q(name__icontains=self.q))
+        if self.category is not None:
+            ids = category_descendants(self.category)
+            queryset = (
+                queryset.filter(category_id=ids[0])
+                if len(ids) == 1
+                else queryset.filter(category_id__in=ids)
+            )
+        if self.active is not None:
+            queryset = queryset.filter(is_active=self.active)
+        return queryset
+
+
+def product_list(*, actor: User, filters: ProductFilters | None = None) -> QuerySet[Product]:
+    qs = restrict(Product.objects.all(), actor, "view").select_related("category")
+    if filters is not None:
+        qs = filters.apply(qs)
+    return qs.order_by("name", "id")
+
+
+def product_page(
+    *,
+    actor: User,
+    filters: ProductFilters | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+    detailed: bool = False,
+) -> Page[Product]:
+    """One keyset page of products by name (constant queries whatever the page size)."""
+    qs = product_list(actor=actor, filters=filters)
+    if detailed:
+        qs = qs.prefetch_related("tags")
+    return keyset_page(qs, ordering="name", cursor=cursor, size=size)
+
+
+def product_get(*, actor: User, pk: Any) -> Product:
+    """One product with its category and tags."""
+    return _get(
+        Product.objects.select_related("category", "category__parent").prefetch_related("tags"),
+        actor=actor,
+        pk=pk,
+    )
+
+
+def product_prices(*, actor: User, product: Product, limit: int = 100) -> list[PriceListItem]:
+    """The product's prices in price lists (active lists first), for its page."""
+    qs = restrict(PriceListItem.objects.all(), actor, "view").filter(product=product)
+    return list(
+        qs.select_related("price_list", "price_list__customer_group").order_by(
+            "-price_list__is_active", "price_list__name", "price_list_id", "min_quantity"
+        )[:limit]
+    )
+
+
+def product_choices(*, actor: User, q: str = "", limit: int = 50) -> list[Product]:
+    """Active products matching ``q`` (SKU prefix or name), for pickers."""
+    filters = ProductFilters(q=q.strip()[:MAX_QUERY], active=True)
+    return list(product_list(actor=actor, filters=filters).only("pk", "sku", "name")[:limit])
+
+
+# --- price lists -------------------------------------------------------------------------
+
+
+def price_list_list(*, actor: User) -> list[PriceList]:
+    """Every price list (they are few), active first, by name."""
+    qs = restrict(PriceList.objects.all(), actor, "view").select_related("customer_group")
+    return list(qs.order_by("-is_active", "name", "id")[:1000])
+
+
+def price_list_page(*, actor: User, cursor: str | None = None, size: int = 50) -> Page[PriceList]:
+    qs = restrict(PriceList.objects.all(), actor, "view").select_related("customer_group")
+    return keyset_page(qs, ordering="name", cursor=cursor, size=size)
+
+
+def price_list_get(*, actor: User, pk: Any) -> PriceList:
+    return _get(PriceList.objects.select_related("customer_group"), actor=actor, pk=pk)
+
+
+def price_list_item_page(
+    *, actor: User, price_list: PriceList, cursor: str | None = None, size: int = 100
+) -> Page[PriceListItem]:
+    """The list's prices, oldest first, a keyset page at a time."""
+    qs = (
+        restrict(PriceListItem.objects.all(), actor, "view")
+        .filter(price_list=price_list)
+        .select_related("product")
+    )
+    return keyset_page(qs, ordering="id", cursor=cursor, size=size)
+
+
+def price_list_item_get(*, actor: User, pk: Any) -> PriceListItem:
+    return _get(PriceListItem.objects.select_related("product", "price_list"), actor=actor, pk=pk)
+
+
+# --- exchange rates ----------------------------------------------------------------------
+
+
+@dataclass
+class RateFilters:
+    currency: str = ""
+    quote_currency: str = ""
+    day_from: datetime.date | None = None
+    day_to: datetime.date | None = None
+
+    @classmethod
+    def from_query(cls, query: Any) -> RateFilters:
+        def code(name: str) -> str:
+            value = str(query.get(name) or "").strip().upper()
+            return value if len(value) == 3 and value.isalpha() else ""
+
+        def day(name: str) -> datetime.date | None:
+            value = str(query.get(name) or "").strip()[:10]
+            try:
+                return datetime.date.fromisoformat(value) if value else None
+            except ValueError:
+                return None
+
+        return cls(
+            currency=code("currency"),
+            quote_currency=code("quote_currency"),
+            day_from=day("day_from"),
+            day_to=day("day_to"),
+        )
+
+    def apply(self, queryset: QuerySet[ExchangeRate]) -> QuerySet[ExchangeRate]:
+        if self.currency:
+            queryset = queryset.filter(currency=self.currency)
+        if self.quote_currency:
+            queryset = queryset.filter(quote_currency=self.quote_currency)
+        if self.day_from:
+            queryset = queryset.filter(day__gte=self.day_from)
+        if self.day_to:
+            queryset = queryset.filter(day__lte=self.day_to)
+        return queryset
+
+
+def exchange_rate_page(
+    *,
+    actor: User,
+    filters: RateFilters | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[ExchangeRate]:
+    """Exchange rates, newest day first."""
+    qs = restrict(ExchangeRate.objects.all(), actor, "view")
+    if filters is not None:
+        qs = filters.apply(qs)
+    return keyset_page(qs, ordering="-day", cursor=cursor, size=size)
+
+
+def exchange_rate_get(*, actor: User, pk: Any) -> ExchangeRate:
+    return _get(ExchangeRate.objects.all(), actor=actor, pk=pk)
+
+
+# --- competitors -------------------------------------------------------------------------
+
+
+def competitor_page(
+    *, actor: User, q: str = "", cursor: str | None = None, size: int = 50
+) -> Page[Competitor]:
+    qs = restrict(Competitor.objects.all(), actor, "view")
+    if q.strip():
+        qs = qs.filter(name__icontains=q.strip()[:MAX_QUERY])
+    return keyset_page(qs, ordering="name", cursor=cursor, size=size)
+
+
+def competitor_get(*, actor: User, pk: Any) -> Competitor:
+    return _get(Competitor.objects.all(), actor=actor, pk=pk)
+
+
+# --- pipelines ---------------------------------------------------------------------------
+
+
+def _stages_with_use() -> QuerySet[Stage]:
+    used = Opportunity.objects.filter(stage=OuterRef("pk"))
+    return Stage.objects.annotate(in_use=Exists(used)).order_by("order", "id")
+
+
+def pipeline_list(*, actor: User, with_stages: bool = True) -> list[Pipeline]:
+    """Every pipeline (few) in display order; stages carry ``in_use`` (opportunities in it)."""
+    qs = restrict(Pipeline.objects.all(), actor, "view").annotate(
+        in_use=Exists(Opportunity.objects.filter(pipeline=OuterRef("pk")))
+    )
+    if with_stages:
+        qs = qs.prefetch_related(Prefetch("stages", queryset=_stages_with_use()))
+    return list(qs.order_by("order", "name", "id")[:200])
+
+
+def pipeline_get(*, actor: User, pk: Any) -> Pipeline:
+    return _get(
+        Pipeline.objects.prefetch_related(Prefetch("stages", queryset=_stages_with_use())),
+        actor=actor,
+        pk=pk,
+    )
+
+
+def stage_get(*, actor: User, pk: Any) -> Stage:
+    return _get(Stage.objects.select_related("pipeline"), actor=actor, pk=pk)
+
+
+# --- the price of a line -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinePrice:
+    """What ``vefa.sales.pricing.price_for`` found for a product, currency and quantity."""
+
+    product: Product
+    currency: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    price_list: PriceList | None
+
+    @property
+    def source(self) -> str:
+        if self.unit_price is None:
+            return "none"
+        return "price_list" if self.price_list is not None else "list_price"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product.pk,
+            "currency": self.currency,
+            "quantity": str(self.quantity),
+            "unit_price": None if self.unit_price is None else str(self.unit_price),
+            "source": self.source,
+            "price_list_id": self.price_list.pk if self.price_list else None,
+            "price_list_name": self.price_list.name if self.price_list else None,
+            "tax_rate": str(self.product.tax_rate),
+        }
+
+
+def product_price(
+    *,
+    actor: User,
+    product_id: Any,
+    currency: Any,
+    quantity: Any = "1",
+    customer_id: Any = None,
+    on: datetime.date | None = None,
+) -> LinePrice:
+    """The unit price of a product for a line (quotes and orders fill lines with it).
+
+    The customer's groups count only when the actor may see the customer; a hidden customer
+    is refused exactly like a missing one.
+    """
+    from vefa.sales.pricing import customer_tag_ids, price_for
+    from vefa.sales.services._common import as_currency, as_quantity, customer_visible
+
+    product = product_get(actor=actor, pk=product_id)
+    code = as_currency(currency)
+    amount = as_quantity(quantity)
+    tags: set[int] = set()
+    if customer_id not in (None, ""):
+        customer = customer_visible(actor=actor, customer_id=customer_id)
+        tags = customer_tag_ids(customer.pk)
+    price = price_for(product, currency=code, quantity=amount, customer_tag_ids=tags, on=on)
+    return LinePrice(
+        product=product,
+        currency=code,
+        quantity=amount,
+        unit_price=price.unit_price if price else None,
+        price_list=price.price_list if price else None,
+    )
