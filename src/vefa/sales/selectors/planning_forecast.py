@@ -44,10 +44,11 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from vefa.accounts.access import restrict, scope_for
 from vefa.accounts.choices import Scope
+from vefa.customers.services._common import currency_codes
 from vefa.sales.choices import ForecastCategory, OpportunityStatus, StageKind, TargetMetric
 from vefa.sales.models import Opportunity, Pipeline, SalesTarget, Stage
 from vefa.sales.money import RateTable, round_money
@@ -69,6 +70,16 @@ class ForecastFilters(Schema):
     owner: int | None = Field(default=None, ge=1)
     team: int | None = Field(default=None, ge=1)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.upper()
+        if code not in currency_codes():
+            raise ValueError("not an ISO 4217 currency code")
+        return code
 
 
 def month_add(day: datetime.date, months: int) -> datetime.date:
@@ -220,7 +231,7 @@ def forecast(
         .annotate(m=TruncMonth("expected_close_date"))
         .values("m", "currency", "forecast_category")
         .annotate(
-            amount=Sum("amount"),
+            total=Sum("amount"),
             weighted=Sum(F("amount") * F("probability")),
             deals=Count("id"),
         )
@@ -235,7 +246,7 @@ def forecast(
             continue
         bucket.open_deals += row["deals"]
         bucket.weighted += convert(Decimal(row["weighted"] or 0) / HUNDRED, row["currency"], month)
-        amount = convert(row["amount"], row["currency"], month)
+        amount = convert(row["total"], row["currency"], month)
         if row["forecast_category"] == ForecastCategory.COMMIT:
             bucket.commit += amount
             bucket.best_case += amount
@@ -254,14 +265,14 @@ def forecast(
         )
         .annotate(day=TruncDate("closed_at"))
         .values("day", "currency")
-        .annotate(amount=Sum("amount"))
+        .annotate(total=Sum("amount"))
         .order_by()
     )
     for row in won:
         day = row["day"]
         bucket = months.get(day.replace(day=1)) if day else None
         if bucket is not None:
-            bucket.closed_won += convert(row["amount"], row["currency"], day)
+            bucket.closed_won += convert(row["total"], row["currency"], day)
 
     # Targets, spread evenly over the months of their period.
     target_qs, target_scope = _targets(actor, filters)
@@ -397,7 +408,7 @@ def _history_forecast(
         open_qs.annotate(since=TruncDate("stage_changed_at"))
         .values("pipeline_id", "stage_id", "currency", "since")
         .annotate(
-            amount=Sum("amount"),
+            total=Sum("amount"),
             weighted=Sum(F("amount") * F("probability")),
         )
         .order_by()
@@ -414,7 +425,7 @@ def _history_forecast(
             continue
         if history is not None and history.enough:
             rate = history.won / Decimal(history.won + history.lost)
-            value = Decimal(row["amount"] or 0) * rate
+            value = Decimal(row["total"] or 0) * rate
         else:
             value = Decimal(row["weighted"] or 0) / HUNDRED
         bucket.history += convert(value, row["currency"], bucket.month)
