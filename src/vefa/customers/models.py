@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -145,6 +146,9 @@ class Customer(VefaModel, CustomFieldsMixin, TaggableMixin):
             models.Index(fields=["last_interaction_at", "id"], name="customer_lastcontact"),
             # The "last contact" sort key (never contacted = the epoch), see last_contact_key().
             models.Index(last_contact_key(), "id", name="customer_lastcontact_key"),
+            # The city filter (compared upper-cased by the database) with the name sort;
+            # it also gives PostgreSQL statistics on the upper-cased city.
+            models.Index(Upper("city"), "name_key", "id", name="customer_city_name"),
             models.Index(fields=["primary_email"], name="customer_email"),
             models.Index(fields=["primary_phone"], name="customer_phone"),
             # Prefix search (``LIKE 'x%'``) needs pattern operator classes on PostgreSQL;
