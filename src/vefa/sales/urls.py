@@ -8,7 +8,16 @@ from importlib import import_module
 app_name = "sales"
 
 # One module per area in ``vefa.sales.views``; the order fixes nothing but readability.
-AREAS = ["catalogue", "opportunities", "quotes", "orders", "contracts", "planning", "field"]
+AREAS = [
+    "catalogue",
+    "opportunities",
+    "quotes",
+    "orders",
+    "contracts",
+    "planning",
+    "field",
+    "customer",
+]
 
 urlpatterns: list[object] = []
 for _area in AREAS:
