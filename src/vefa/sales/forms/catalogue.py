@@ -149,7 +149,11 @@ class PriceListItemForm(BootstrapMixin, forms.Form):
         widget=forms.TextInput(attrs={"list": "product-options", "autocomplete": "off"}),
     )
     min_quantity = forms.CharField(
-        label=_("From quantity"), max_length=20, initial="1", widget=amount_input("1")
+        label=_("From quantity"),
+        max_length=20,
+        initial="1",
+        required=False,
+        widget=amount_input("1"),
     )
     unit_price = forms.CharField(label=_("Unit price"), max_length=40, widget=amount_input())
 

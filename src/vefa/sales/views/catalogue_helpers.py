@@ -87,3 +87,8 @@ def number_text(value: Decimal | None, places: int | None = None) -> str:
         exponent = normal.as_tuple().exponent
         places = max(0, -exponent) if isinstance(exponent, int) else 0
     return str(number_format(normal, decimal_pos=places, use_l10n=True, force_grouping=True))
+
+
+def plain_number(value: Decimal) -> str:
+    """A Decimal as plain text for an input: no exponent, no trailing zeros ("120", "99.5")."""
+    return format(value.normalize(), "f")

@@ -27,6 +27,7 @@ from vefa.sales.views.catalogue_helpers import (
     is_htmx,
     money_text,
     number_text,
+    plain_number,
     query_without_cursor,
     require_manager,
 )
@@ -165,10 +166,10 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "description": product.description,
         "category": product.category_id,
         "unit": product.unit,
-        "list_price": product.list_price.normalize() if product.list_price else "0",
-        "unit_cost": "" if product.unit_cost is None else product.unit_cost.normalize(),
+        "list_price": plain_number(product.list_price),
+        "unit_cost": "" if product.unit_cost is None else plain_number(product.unit_cost),
         "currency": product.currency,
-        "tax_rate": product.tax_rate.normalize(),
+        "tax_rate": plain_number(product.tax_rate),
         "is_active": product.is_active,
         "tags": ", ".join(t.name for t in product.tags.all()),
         "version": product.version,
@@ -254,9 +255,7 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         source = result.source
         if result.unit_price is not None:
-            value = str(result.unit_price.normalize())
-            if "E" in value:
-                value = f"{result.unit_price:f}"
+            value = plain_number(result.unit_price)
             note = (
                 _("From the price list “%(name)s”.") % {"name": result.price_list.name}
                 if result.price_list
