@@ -125,20 +125,19 @@ def glyph_segments(data: bytes) -> list[list[tuple[int, str]]]:
         x = y = 0.0
         current: list[tuple[float, float, int, str]] = []
 
-        def flush() -> None:
-            if current:
-                rows: dict[float, list[tuple[float, int, str]]] = {}
-                for gx, gy, code, text in current:
-                    rows.setdefault(round(gy, 1), []).append((gx, code, text))
-                for gy in sorted(rows, reverse=True):
-                    segments.append([(c, t) for _, c, t in sorted(rows[gy], key=lambda r: r[0])])
-                current.clear()
+        def flush(block: list[tuple[float, float, int, str]]) -> None:
+            rows: dict[float, list[tuple[float, int, str]]] = {}
+            for gx, gy, code, text in block:
+                rows.setdefault(round(gy, 1), []).append((gx, code, text))
+            for gy in sorted(rows, reverse=True):
+                segments.append([(c, t) for _, c, t in sorted(rows[gy], key=lambda r: r[0])])
+            block.clear()
 
         for operands, operator in ContentStream(page.get_contents(), reader).operations:
             if operator == b"Tf":
                 cmap = fonts[operands[0]]
             elif operator == b"BT":
-                flush()
+                flush(current)
             elif operator == b"Td":
                 x, y = float(operands[0]), float(operands[1])
             elif operator == b"Tm":
@@ -156,7 +155,7 @@ def glyph_segments(data: bytes) -> list[list[tuple[int, str]]]:
                         code = int.from_bytes(raw[i : i + 2], "big")
                         current.append((x + step, y, code, cmap.get(code, "")))
                         step += 0.001
-        flush()
+        flush(current)
     return [s for s in segments if s]
 
 
@@ -192,10 +191,8 @@ def read_rtl(units: list[str]) -> str:
         adjacent_digit = (i > 0 and kinds[i - 1] == "D") or (
             i + 1 < len(kinds) and kinds[i + 1] == "D"
         )
-        if (
-            (left == right == "D"
-            and text.strip())
-            or (adjacent_digit and text and unicodedata.bidirectional(text[0]) == "ET")
+        if (left == right == "D" and text.strip()) or (
+            adjacent_digit and text and unicodedata.bidirectional(text[0]) == "ET"
         ):
             resolved[i] = "D"
         elif left == right == "L":
@@ -223,7 +220,7 @@ def rtl_texts(data: bytes) -> list[str]:
     return [read_rtl([t for _, t in seg]) for seg in glyph_segments(data)]
 
 
-# --- the helpers' own tests --------------------------------------------------------------------------
+# --- the helpers' own tests ---------------------------------------------------------------
 
 
 def test_read_rtl_reads_persian_right_to_left_and_numbers_left_to_right():
