@@ -1,0 +1,52 @@
+"""The Sales menu of the main navigation: only the pages the user's role may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from vefa.accounts.access import scope_for
+from vefa.accounts.choices import Scope
+
+register = template.Library()
+
+# (URL name, label, policy the page needs "view" on); None starts a new group.
+MENU: list[tuple[str, Any, str] | None] = [
+    ("sales:my_day", _("My day"), "interactions.activity"),
+    ("sales:board", _("Pipeline board"), "sales.opportunity"),
+    ("sales:opportunity_list", _("Opportunities"), "sales.opportunity"),
+    ("sales:quote_list", _("Quotes"), "sales.quote"),
+    ("sales:order_list", _("Orders"), "sales.order"),
+    ("sales:contract_list", _("Contracts"), "sales.contract"),
+    None,
+    ("sales:forecast", _("Forecast"), "sales.opportunity"),
+    ("sales:target_list", _("Targets"), "sales.salestarget"),
+    ("sales:analysis", _("Sales analysis"), "sales.opportunity"),
+    None,
+    ("sales:product_list", _("Products"), "sales.product"),
+    ("sales:pricelist_list", _("Price lists"), "sales.product"),
+    ("sales:exchange_rate_list", _("Exchange rates"), "sales.product"),
+    ("sales:competitor_list", _("Competitors"), "sales.product"),
+    ("sales:pipeline_list", _("Pipelines"), "sales.product"),
+]
+
+
+@register.simple_tag(takes_context=True)
+def sales_menu(context: template.Context) -> list[dict[str, Any]]:
+    """The menu entries the signed-in user may open; ``divider`` entries between groups."""
+    user = context.get("user")
+    entries: list[dict[str, Any]] = []
+    for item in MENU:
+        if item is None:
+            if entries and not entries[-1].get("divider"):
+                entries.append({"divider": True})
+            continue
+        name, label, policy = item
+        if scope_for(user, policy, "view") != Scope.NONE:
+            entries.append({"url": reverse(name), "label": label})
+    while entries and entries[-1].get("divider"):
+        entries.pop()
+    return entries
