@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
@@ -326,13 +326,22 @@ def _validity(issued_on: datetime.date, valid_until: datetime.date | None) -> No
         raise invalid({"valid_until": [_("A quote is valid for at most three years.")]})
 
 
-def _contact(actor: User, value: Any) -> Customer | None:
-    if value is None or value == "":
-        return None
+def _customer(actor: User, value: Any, field: str = "customer") -> Customer:
+    """A customer the actor may see; anything that is no valid id reads as "not found"."""
     from vefa.customers.models import Customer
 
     key = value.pk if isinstance(value, Customer) else value
-    return customer_visible(actor=actor, customer_id=key, field="contact")
+    if isinstance(key, bool) or not isinstance(key, int | str) or not str(key).isdigit():
+        raise invalid({field: [_("Choose an existing customer.")]})
+    if not 0 < int(key) < 2**63:
+        raise invalid({field: [_("Choose an existing customer.")]})
+    return customer_visible(actor=actor, customer_id=int(key), field=field)
+
+
+def _contact(actor: User, value: Any) -> Customer | None:
+    if value is None or value == "":
+        return None
+    return _customer(actor, value, field="contact")
 
 
 def _opportunity(actor: User, value: Any, customer: Customer) -> Opportunity | None:
@@ -412,12 +421,10 @@ def quote_create(
     actor's), ``valid_until`` to 30 days after ``issued_on`` (default today), ``owner`` to
     the actor and ``team`` to the owner's team.
     """
-    from vefa.customers.models import Customer
 
     if not can_create(actor, Quote):
         raise PermissionDenied(_("Your role cannot write quotes."))
-    key = customer.pk if isinstance(customer, Customer) else customer
-    customer_obj = customer_visible(actor=actor, customer_id=key)
+    customer_obj = _customer(actor, customer)
     code = as_currency(currency if currency not in (None, "") else customer_obj.currency)
     lang = (
         _language(language) if language not in (None, "") else default_language(customer_obj, actor)
@@ -932,7 +939,7 @@ def quote_send(
             initiated_by=InitiatedBy.COMPANY,
             subject=subject[:300],
             body="\n\n".join(p for p in (_("To: %(address)s") % {"address": address}, text) if p),
-            amount=quote.total,
+            amount=interaction_amount(quote),
             currency=quote.currency,
             related_model=INTERACTION_MODEL,
             related_id=quote.pk,
@@ -946,6 +953,11 @@ def quote_send(
                 _("The mail server did not accept the message; the quote was not sent.")
             ) from exc
     return updated
+
+
+def interaction_amount(quote: Quote) -> Decimal:
+    """The quote's total as the contact history stores amounts (two decimals)."""
+    return Decimal(quote.total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def company_name() -> str:
@@ -1024,7 +1036,7 @@ def quote_reject(
             subject=(_("Quote %(number)s rejected") % {"number": str(quote)})[:300],
             body=text,
             outcome=_("Rejected"),
-            amount=quote.total,
+            amount=interaction_amount(quote),
             currency=quote.currency,
             related_model=INTERACTION_MODEL,
             related_id=quote.pk,
