@@ -58,7 +58,7 @@ from vefa.sales.choices import (
     Unit,
 )
 from vefa.sales.models import Opportunity, Order, OrderLine, Payment, Product, Quote, Shipment
-from vefa.sales.money import round_money
+from vefa.sales.money import MoneyError, line_amounts, round_money
 from vefa.sales.numbering import next_number
 from vefa.sales.pricing import customer_tag_ids, price_for
 from vefa.sales.services._common import (
@@ -68,7 +68,6 @@ from vefa.sales.services._common import (
     as_quantity,
     as_text,
     customer_visible,
-    fill_line_amounts,
     invalid,
     not_found,
     resolve_owner,
@@ -241,6 +240,19 @@ def build_line(
     Field errors are named ``lines.<index>.<field>`` so a form or API client can point at
     the line.
     """
+    return OrderLine(**line_values(raw, index=index, currency=currency, tag_ids=tag_ids, on=on))
+
+
+def line_values(
+    raw: Any,
+    *,
+    index: int,
+    currency: str,
+    tag_ids: set[int] | frozenset[int] = frozenset(),
+    on: datetime.date | None = None,
+) -> dict[str, Any]:
+    """The checked values of an order line (``build_line`` without the model instance; the
+    bulk intake writes these rows directly)."""
     prefix = f"lines.{index}"
     if not isinstance(raw, Mapping):
         raise invalid({prefix: [_("Expected an object of line values.")]})
@@ -288,20 +300,33 @@ def build_line(
         raise invalid({f"{prefix}.description": [_("Describe the line or choose a product.")]})
     if unit_price is None:
         raise invalid({f"{prefix}.unit_price": [_("This field is required.")]})
-    line = OrderLine(
-        position=index,
-        product=product,
-        sku=sku,
-        description=description,
-        quantity=quantity,
-        unit=unit or Unit.PIECE,
-        unit_price=unit_price,
-        discount_percent=discount,
-        tax_rate=tax_rate,
-        unit_cost=unit_cost,
-    )
-    fill_line_amounts(line, currency)
-    return line
+    try:
+        amounts = line_amounts(
+            quantity=quantity,
+            unit_price=unit_price,
+            currency=currency,
+            discount_percent=discount,
+            tax_rate=tax_rate,
+        )
+    except MoneyError as exc:
+        raise invalid({"lines": [str(exc)]}) from None
+    return {
+        "position": index,
+        "product": product,
+        "sku": sku,
+        "description": description,
+        "quantity": quantity,
+        "unit": unit or Unit.PIECE,
+        "unit_price": unit_price,
+        "discount_percent": discount,
+        "tax_rate": tax_rate,
+        "unit_cost": unit_cost,
+        "gross": amounts.gross,
+        "discount": amounts.discount,
+        "net": amounts.net,
+        "tax": amounts.tax,
+        "total": amounts.total,
+    }
 
 
 def build_lines(

@@ -42,33 +42,40 @@ the unique constraint: the loser's batch is re-checked and its copy reported as 
 from __future__ import annotations
 
 import datetime
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db import IntegrityError, connection, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from vefa.accounts.access import can, can_create, restrict
+from vefa.accounts.access import can, can_create, restrict, scope_for
 from vefa.common.context import current_request_id
 from vefa.common.errors import PermissionDenied, ValidationFailed
+from vefa.interactions.choices import Direction, InitiatedBy, InteractionKind
 from vefa.interactions.models import Interaction
 from vefa.interactions.services._common import as_datetime
-from vefa.platform.audit import snapshot
 from vefa.platform.models import ChangeLogEntry
 from vefa.sales.choices import ORDER_FLOW, OrderSource, OrderStatus
 from vefa.sales.models import Order, OrderLine, Product
+from vefa.sales.money import LineAmounts, round_money, totals
 from vefa.sales.numbering import reserve_numbers
+from vefa.sales.pricing import customer_tag_ids
 from vefa.sales.services._common import as_currency, as_text, invalid
 from vefa.sales.services.orders import (
     INITIAL_STATUSES,
+    MAX_LINES,
+    SOURCE_CHANNEL,
     STATUS_STAMP,
-    _set_figures,
-    build_line,
-    purchase_interaction,
+    interaction_status_for,
+    line_values,
+    purchase_external_id,
+    purchase_subject,
 )
 
 if TYPE_CHECKING:
@@ -130,9 +137,11 @@ class OrderResult:
 
 @dataclass
 class _Ready:
+    """A checked order as column values (by attribute name), with its lines."""
+
     index: int
-    order: Order
-    lines: list[OrderLine]
+    order: dict[str, Any]
+    lines: list[dict[str, Any]]
 
 
 class _Lookups:
@@ -259,19 +268,39 @@ def _line_dict(raw: Any, index: int, lookups: _Lookups) -> dict[str, Any]:
     return line
 
 
-def _owner_for(actor: User, customer: Customer) -> tuple[Any, Any]:
-    """The customer's owner and team when the actor may manage their orders, else the actor."""
-    if customer.owner_id is not None:
-        probe = Order(owner_id=customer.owner_id, team_id=customer.team_id)
-        if can(actor, "change", probe):
-            return customer.owner_id, customer.team_id
-    return actor.pk, actor.team_id
+class _Owners:
+    """Who gets an order of a customer: the customer's owner and team when the actor may
+    manage that owner's orders, otherwise the actor (decided once per owner and team)."""
+
+    def __init__(self, actor: User) -> None:
+        self.actor = actor
+        self.scope = scope_for(actor, "sales.order", "change")
+        self.cache: dict[tuple[Any, Any], tuple[Any, Any]] = {}
+
+    def __call__(self, customer: Customer) -> tuple[Any, Any]:
+        key = (customer.owner_id, customer.team_id)
+        found = self.cache.get(key)
+        if found is None:
+            found = (self.actor.pk, self.actor.team_id)
+            if customer.owner_id is not None:
+                probe = Order(owner_id=customer.owner_id, team_id=customer.team_id)
+                if can(self.actor, "change", probe):
+                    found = key
+            self.cache[key] = found
+        return found
 
 
 def prepare_order(
-    raw: Any, *, index: int, actor: User, source: str, lookups: _Lookups, now: datetime.datetime
+    raw: Any,
+    *,
+    index: int,
+    actor: User,
+    source: str,
+    lookups: _Lookups,
+    owners: _Owners,
+    now: datetime.datetime,
 ) -> _Ready:
-    """Check one outside order and build it (unsaved) with its lines; ``ValidationFailed``
+    """Check one outside order and return its column values and lines; ``ValidationFailed``
     names every field that is wrong."""
     if not isinstance(raw, Mapping):
         raise invalid({"__all__": [_("Expected an object of order values.")]})
@@ -290,33 +319,59 @@ def prepare_order(
     lines_raw = raw.get("lines")
     if not isinstance(lines_raw, list) or not lines_raw:
         raise invalid({"lines": [_("Add at least one line.")]})
-    if len(lines_raw) > 500:
-        raise invalid({"lines": [_("At most %(n)d lines per order.") % {"n": 500}]})
+    if len(lines_raw) > MAX_LINES:
+        raise invalid({"lines": [_("At most %(n)d lines per order.") % {"n": MAX_LINES}]})
     day = timezone.localdate(when)
+    items = [_line_dict(item, i, lookups) for i, item in enumerate(lines_raw)]
+    needs_price = any(x["product"] is not None and x.get("unit_price") in (None, "") for x in items)
+    tags = customer_tag_ids(customer.pk) if needs_price else frozenset()
     lines = [
-        build_line(_line_dict(item, i, lookups), index=i, currency=currency, on=day)
-        for i, item in enumerate(lines_raw)
+        line_values(item, index=i, currency=currency, tag_ids=tags, on=day)
+        for i, item in enumerate(items)
     ]
-    owner_id, team_id = _owner_for(actor, customer)
-    order = Order(
-        source=source,
-        external_id=external,
-        customer=customer,
-        owner_id=owner_id,
-        team_id=team_id,
-        status=status,
-        ordered_at=when,
-        currency=currency,
-        notes=as_text(raw.get("notes"), field="notes", max_length=20_000),
-        shipping_address=as_text(
+    owner_id, team_id = owners(customer)
+    figures = totals(
+        (
+            LineAmounts(
+                gross=x["gross"],
+                discount=x["discount"],
+                net=x["net"],
+                tax=x["tax"],
+                total=x["total"],
+            )
+            for x in lines
+        ),
+        currency,
+    )
+    cost = Decimal(0)
+    for line in lines:
+        line["product_id"] = line.pop("product").pk if line["product"] is not None else None
+        if cost is not None and line["unit_cost"] is not None:
+            cost += line["quantity"] * line["unit_cost"]
+        else:
+            cost = None
+    order: dict[str, Any] = {
+        "source": source,
+        "external_id": external,
+        "customer_id": customer.pk,
+        "owner_id": owner_id,
+        "team_id": team_id,
+        "status": status,
+        "ordered_at": when,
+        "currency": currency,
+        "subtotal": figures.subtotal,
+        "discount_total": figures.discount,
+        "tax_total": figures.tax,
+        "total": round_money(figures.total, currency),
+        "paid_total": Decimal(0),
+        "cost_total": round_money(cost, currency) if cost is not None else None,
+        "notes": as_text(raw.get("notes"), field="notes", max_length=20_000),
+        "shipping_address": as_text(
             raw.get("shipping_address"), field="shipping_address", max_length=2_000
         ),
-        created_by=actor,
-        updated_by=actor,
-    )
+    }
     for step in ORDER_FLOW[1 : ORDER_FLOW.index(status) + 1]:
-        setattr(order, STATUS_STAMP[step], now)
-    _set_figures(order, lines)
+        order[STATUS_STAMP[step]] = now
     return _Ready(index=index, order=order, lines=lines)
 
 
@@ -366,19 +421,26 @@ def _ingest_once(
 ) -> list[OrderResult]:
     now = timezone.now()
     lookups = _Lookups(actor, orders)
+    owners = _Owners(actor)
     results: list[OrderResult | None] = [None] * len(orders)
     ready: list[_Ready] = []
     for index, raw in enumerate(orders):
         try:
             ready.append(
                 prepare_order(
-                    raw, index=index, actor=actor, source=source, lookups=lookups, now=now
+                    raw,
+                    index=index,
+                    actor=actor,
+                    source=source,
+                    lookups=lookups,
+                    owners=owners,
+                    now=now,
                 )
             )
         except ValidationFailed as exc:
             results[index] = _error(index, raw, exc)
     with transaction.atomic():
-        externals = [r.order.external_id for r in ready]
+        externals = [r.order["external_id"] for r in ready]
         existing = dict(
             Order.objects.filter(source=source, external_id__in=externals).values_list(
                 "external_id", "pk"
@@ -392,7 +454,7 @@ def _ingest_once(
         fresh: list[_Ready] = []
         first_in_batch: dict[str, _Ready] = {}
         for item in ready:
-            external = item.order.external_id
+            external = item.order["external_id"]
             if external in existing:
                 pk = existing[external]
                 results[item.index] = OrderResult(
@@ -409,101 +471,229 @@ def _ingest_once(
             else:
                 first_in_batch[external] = item
                 fresh.append(item)
-        _write(actor, fresh)
+        _write(actor, fresh, now)
         for item in fresh:
             results[item.index] = OrderResult(
                 index=item.index,
-                external_id=item.order.external_id,
+                external_id=item.order["external_id"],
                 status="created",
-                id=item.order.pk,
-                number=item.order.number,
+                id=item.order["id"],
+                number=item.order["number"],
             )
         for result in results:
             if result is not None and result.status == "duplicate" and result.id is None:
                 first = first_in_batch[result.external_id]
-                result.id = first.order.pk
-                result.number = first.order.number
+                result.id = first.order["id"]
+                result.number = first.order["number"]
         final = [r for r in results if r is not None]
         if after_write is not None:
             after_write(final)
-        ids = [item.order.pk for item in fresh]
+        ids = [item.order["id"] for item in fresh]
         if ids:
             transaction.on_commit(lambda: _index_soon(ids))
     return final
 
 
-def _write(actor: User, fresh: list[_Ready]) -> None:
-    """Insert orders, lines, purchases and change-log rows with one statement per table."""
+class _Table:
+    """Plain multi-row inserts into one model's table: the values of each row by attribute
+    name, every other column its default. Bulk intake only; the values are checked before."""
+
+    def __init__(self, model: type[Any]) -> None:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self.model = model
+        self.fields = fields
+        self.attnames = [f.attname for f in fields]
+        self.defaults: dict[str, Any] = {}
+        for f in fields:
+            if f.has_default():
+                self.defaults[f.attname] = f.get_default()
+            else:
+                self.defaults[f.attname] = None if f.null else ""
+        self.auto_now = {
+            f.attname
+            for f in fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        }
+
+    def insert(self, rows: Iterable[dict[str, Any]], now: datetime.datetime) -> int:
+        ops = connection.ops
+        decimal_as_is = (
+            type(ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value
+        )
+        adapters: list[tuple[int, Any]] = []
+        for i, f in enumerate(self.fields):
+            if isinstance(f, models.DateTimeField):
+                adapters.append((i, ops.adapt_datetimefield_value))
+            elif isinstance(f, models.DecimalField) and not decimal_as_is:
+                adapters.append(
+                    (
+                        i,
+                        lambda v, f=f: ops.adapt_decimalfield_value(
+                            v, f.max_digits, f.decimal_places
+                        ),
+                    )
+                )
+            elif isinstance(f, models.JSONField):
+                adapters.append((i, lambda v, f=f: f.get_db_prep_save(v, connection)))
+        pick = operator.itemgetter(*self.attnames)
+        defaults = self.defaults
+        stamps = dict.fromkeys(self.auto_now, now)
+        values = []
+        for row in rows:
+            full = pick({**defaults, **stamps, **row})
+            if adapters:
+                full = list(full)
+                for i, adapt in adapters:
+                    if full[i] is not None:
+                        full[i] = adapt(full[i])
+            values.append(full)
+        if not values:
+            return 0
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
+        return len(values)
+
+
+_tables: dict[type[Any], _Table] = {}
+
+
+def _table(model: type[Any]) -> _Table:
+    if model not in _tables:
+        _tables[model] = _Table(model)
+    return _tables[model]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _write(actor: User, fresh: list[_Ready], now: datetime.datetime) -> None:
+    """Insert orders, lines, purchases and change-log rows: one statement per table."""
     if not fresh:
         return
     numbers = reserve_numbers("order", len(fresh))
+    stamp = {
+        "created_by_id": actor.pk,
+        "updated_by_id": actor.pk,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
     orders = []
     for item, number in zip(fresh, numbers, strict=True):
-        item.order.number = number
+        item.order.update(stamp, number=number, custom_fields={})
         orders.append(item.order)
-    Order.objects.bulk_create(orders, batch_size=500)
-    lines: list[OrderLine] = []
-    for item in fresh:
-        for line in item.lines:
-            line.order = item.order
-            line.created_by = actor
-            line.updated_by = actor
-            lines.append(line)
-    OrderLine.objects.bulk_create(lines, batch_size=1000)
-    Interaction.objects.bulk_create(
-        [purchase_interaction(order, actor) for order in orders], batch_size=500
-    )
+    _table(Order).insert(orders, now)
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        ids.update(Order.objects.filter(number__in=chunk).values_list("number", "pk"))
+    lines: list[dict[str, Any]] = []
+    purchases: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
     request_id = current_request_id() or ""
     actor_name = str(actor)[:200]
-    entries = []
-    for order in orders:
-        order._prefetched_objects_cache = {"tags": []}  # type: ignore[attr-defined]
-        entries.append(
-            ChangeLogEntry(
-                action=ChangeLogEntry.Action.CREATE,
-                model="sales.order",
-                object_id=order.pk,
-                object_repr=order.number,
-                customer_id=order.customer_id,
-                actor_id=actor.pk,
-                actor_name=actor_name,
-                request_id=request_id,
-                before=None,
-                after=snapshot(order),
-            )
+    label = "sales.order"
+    audited = [
+        (f.name, f.attname)
+        for f in Order._meta.concrete_fields
+        if f.name not in Order.audit_exclude
+    ]
+    for item in fresh:
+        order = item.order
+        pk = ids[order["number"]]
+        order["id"] = pk
+        for line in item.lines:
+            line.update(stamp, order_id=pk)
+            lines.append(line)
+        purchases.append(
+            {
+                **stamp,
+                "customer_id": order["customer_id"],
+                "kind": InteractionKind.PURCHASE,
+                "direction": Direction.INBOUND,
+                "initiated_by": InitiatedBy.CUSTOMER,
+                "channel": SOURCE_CHANNEL.get(order["source"], ""),
+                "occurred_at": order["ordered_at"],
+                "subject": purchase_subject(order["number"]),
+                "status": interaction_status_for(order["status"]),
+                "amount": order["total"].quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+                "currency": order["currency"],
+                "user_id": actor.pk,
+                "related_model": label,
+                "related_id": pk,
+                "external_id": purchase_external_id(pk),
+                "custom_fields": {},
+            }
         )
-    ChangeLogEntry.objects.bulk_create(entries, batch_size=500)
-    touch_customers(orders)
+        after = {name: _jsonable(order.get(attname)) for name, attname in audited}
+        after["tags"] = []
+        entries.append(
+            {
+                "time": now,
+                "action": ChangeLogEntry.Action.CREATE,
+                "model": label,
+                "object_id": pk,
+                "object_repr": order["number"],
+                "customer_id": order["customer_id"],
+                "actor_id": actor.pk,
+                "actor_name": actor_name,
+                "request_id": request_id,
+                "before": None,
+                "after": after,
+            }
+        )
+    _table(OrderLine).insert(lines, now)
+    _table(Interaction).insert(purchases, now)
+    _table(ChangeLogEntry).insert(entries, now)
+    touch_customers((o["customer_id"], o["ordered_at"]) for o in orders)
 
 
-def touch_customers(orders: Iterable[Order]) -> None:
-    """Move each customer's ``last_interaction_at`` forward to its newest order (never back),
-    with one UPDATE per 500 customers (see ``customer_touch_last_interaction``)."""
+def touch_customers(pairs: Iterable[tuple[int, datetime.datetime]]) -> None:
+    """Move each customer's ``last_interaction_at`` forward to its newest order (never back;
+    see ``customer_touch_last_interaction``), with one statement for the batch."""
     from vefa.customers.models import Customer
 
     newest: dict[int, datetime.datetime] = {}
-    for order in orders:
-        current = newest.get(order.customer_id)
-        if current is None or order.ordered_at > current:
-            newest[order.customer_id] = order.ordered_at
-    items = sorted(newest.items())
-    for start in range(0, len(items), 500):
-        chunk = items[start : start + 500]
-        when = Case(*(When(pk=pk, then=Value(dt)) for pk, dt in chunk))
-        Customer.objects.filter(pk__in=[pk for pk, _dt in chunk]).update(
-            last_interaction_at=Greatest(Coalesce(F("last_interaction_at"), when), when)
+    for customer_id, when in pairs:
+        current = newest.get(customer_id)
+        if current is None or when > current:
+            newest[customer_id] = when
+    if not newest:
+        return
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(adapt(when), pk, adapt(when)) for pk, when in sorted(newest.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET last_interaction_at = %s WHERE id = %s "  # noqa: S608
+            "AND (last_interaction_at IS NULL OR last_interaction_at < %s)",
+            rows,
         )
 
 
-def _index_soon(order_ids: list[int]) -> None:
-    """Put the new orders and their purchases into the search index."""
+@task()
+def index_bulk_orders(*, order_ids: list[int]) -> None:
+    """Put orders written in bulk, and their purchases, into the search index (a background
+    task, so a web shop's request does not wait for it)."""
     from vefa.platform.search.indexer import index_records
 
     index_records("sales.order", order_ids)
     purchases = Interaction.objects.filter(
-        external_id__in=[f"sales.order:{pk}" for pk in order_ids]
+        external_id__in=[purchase_external_id(pk) for pk in order_ids]
     ).values_list("pk", flat=True)
     index_records("interactions.interaction", list(purchases))
+
+
+def _index_soon(order_ids: list[int]) -> None:
+    index_bulk_orders.enqueue(order_ids=order_ids)
 
 
 def orders_ingest_total(results: Iterable[OrderResult]) -> dict[str, int]:
