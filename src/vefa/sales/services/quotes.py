@@ -669,7 +669,7 @@ def quote_line_add(
         built.updated_by = actor
         built.save()
         _refresh_totals(quote, actor)
-    return built
+    return QuoteLine.objects.get(pk=built.pk)
 
 
 def quote_line_update(
@@ -709,7 +709,7 @@ def quote_line_update(
         current.version += 1
         current.save()
         _refresh_totals(quote, actor)
-    return current
+    return QuoteLine.objects.get(pk=current.pk)
 
 
 def quote_line_delete(
