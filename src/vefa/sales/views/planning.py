@@ -88,6 +88,7 @@ def _target_context(request: HttpRequest, actor: User, form: TargetForm | None) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@hidden_as_404
 def target_list(request: HttpRequest) -> HttpResponse:
     """Targets the user may see with a progress bar each; managers add targets here."""
     actor = actor_of(request)
