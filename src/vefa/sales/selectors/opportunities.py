@@ -119,7 +119,7 @@ def _visible(actor: User) -> QuerySet[Opportunity]:
 def opportunity_list(
     *, actor: User, filters: OpportunityFilters | None = None
 ) -> QuerySet[Opportunity]:
-    qs = _visible(actor).select_related("customer", "owner", "stage", "pipeline")
+    qs = _visible(actor).select_related("customer", "owner", "stage")
     if filters is not None:
         qs = filters.apply(qs, actor=actor)
     return qs
@@ -132,10 +132,16 @@ def opportunity_page(
     cursor: str | None = None,
     size: int = 50,
     sort: str = "newest",
+    for_page: bool = False,
 ) -> Page[Opportunity]:
-    """One keyset page (no COUNT, constant queries whatever the page size)."""
+    """One keyset page (no COUNT, constant queries whatever the page size). ``for_page``
+    leaves out the columns the list page does not show."""
     ordering = SORTS.get(sort, SORTS["newest"])
     qs = opportunity_list(actor=actor, filters=filters)
+    if for_page:
+        qs = qs.defer(
+            "custom_fields", "customer__custom_fields", "customer__notes", "owner__password"
+        )
     return keyset_page(qs, ordering=ordering, cursor=cursor, size=size)
 
 
@@ -212,11 +218,24 @@ def pipeline_get(pk: Any) -> Pipeline:
     return found
 
 
+KIND_ORDER: dict[str, int] = {"open": 0, "won": 1, "lost": 2}
+
+
+def _board_order(stage: Stage) -> tuple[int, int, int]:
+    return (KIND_ORDER.get(stage.kind, 3), stage.order, stage.pk)
+
+
 def stages_of(pipeline: Pipeline) -> list[Stage]:
     """Open stages in order, then won, then lost."""
-    order: dict[str, int] = {"open": 0, "won": 1, "lost": 2}
-    found = list(Stage.objects.filter(pipeline=pipeline).order_by("order", "id"))
-    return sorted(found, key=lambda s: (order.get(s.kind, 3), s.order, s.pk))
+    return sorted(Stage.objects.filter(pipeline=pipeline), key=_board_order)
+
+
+def stages_by_pipeline(pipeline_ids: list[int]) -> dict[int, list[Stage]]:
+    """The stages of several pipelines in board order, in one query."""
+    found: dict[int, list[Stage]] = {}
+    for stage in sorted(Stage.objects.filter(pipeline_id__in=pipeline_ids), key=_board_order):
+        found.setdefault(stage.pipeline_id, []).append(stage)
+    return found
 
 
 # --- the board ------------------------------------------------------------------------------
@@ -225,11 +244,12 @@ def stages_of(pipeline: Pipeline) -> list[Stage]:
 @dataclass
 class Column:
     stage: Stage
-    cards: list[Opportunity]
+    cards: list[Card]
     count: int = 0
     sums: dict[str, Decimal] = field(default_factory=dict)
     main_currency: str = ""
     shown_from: int = 0
+    cards_html: str = ""
 
     @property
     def main_sum(self) -> Decimal:
@@ -263,39 +283,88 @@ def _board_qs(actor: User, pipeline: Pipeline, filters: OpportunityFilters) -> Q
     return scoped.apply(qs, actor=actor)
 
 
-def _cards(qs: QuerySet[Any], stage: Stage, offset: int, limit: int) -> list[Opportunity]:
+@dataclass(slots=True)
+class Card:
+    """What a board card shows: read as plain values, not model instances (800 at once)."""
+
+    pk: int
+    name: str
+    amount: Decimal
+    currency: str
+    expected_close_date: datetime.date | None
+    stage_changed_at: datetime.datetime
+    stage_id: int
+    version: int
+    owner_id: int | None
+    team_id: int | None
+    customer_name: str
+    owner_name: str
+    is_stale: bool = False
+    can_move: bool = False
+
+
+CARD_FIELDS = (
+    "id",
+    "name",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "stage_changed_at",
+    "stage_id",
+    "version",
+    "owner_id",
+    "team_id",
+    "customer__display_name",
+    "owner__full_name",
+    "owner__email",
+)
+
+
+def _cards(qs: QuerySet[Any], stage: Stage, offset: int, limit: int) -> list[Card]:
     is_open = stage.kind == StageKind.OPEN
     ordering = ["stage_changed_at", "id"] if is_open else ["-closed_at", "-id"]
     rows = (
         qs.filter(stage=stage)
-        .select_related("customer", "owner")
-        .only(
-            "id",
-            "name",
-            "amount",
-            "currency",
-            "expected_close_date",
-            "stage_changed_at",
-            "closed_at",
-            "stage_id",
-            "status",
-            "version",
-            "owner_id",
-            "team_id",
-            "customer_id",
-            "customer__display_name",
-            "owner__full_name",
-            "owner__email",
-        )
-        .order_by(*ordering)[offset : offset + limit]
+        .order_by(*ordering)
+        .values_list(*CARD_FIELDS)[offset : offset + limit]
     )
-    return list(rows)
+    return [
+        Card(
+            pk=pk,
+            name=name,
+            amount=amount,
+            currency=currency,
+            expected_close_date=close,
+            stage_changed_at=since,
+            stage_id=stage_id,
+            version=version,
+            owner_id=owner_id,
+            team_id=team_id,
+            customer_name=customer_name or "",
+            owner_name=owner_name or owner_email or "",
+        )
+        for (
+            pk,
+            name,
+            amount,
+            currency,
+            close,
+            since,
+            stage_id,
+            version,
+            owner_id,
+            team_id,
+            customer_name,
+            owner_name,
+            owner_email,
+        ) in rows
+    ]
 
 
-def _mark_stale(cards: list[Opportunity], stage: Stage, now: datetime.datetime) -> None:
+def _mark_stale(cards: list[Card], stage: Stage, now: datetime.datetime) -> None:
     limit = now - datetime.timedelta(days=stage.stale_after_days)
     for card in cards:
-        card.is_stale = stage.kind == StageKind.OPEN and card.stage_changed_at < limit  # type: ignore[attr-defined]
+        card.is_stale = stage.kind == StageKind.OPEN and card.stage_changed_at < limit
 
 
 def board(

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -42,6 +43,7 @@ from vefa.sales.models import Competitor, Opportunity, Pipeline, Product, Stage
 from vefa.sales.selectors import opportunities as selectors
 from vefa.sales.selectors.opportunities import OpportunityFilters
 from vefa.sales.services import opportunities as services
+from vefa.sales.views.opportunities_cards import CardRenderer
 
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 PAGE_SIZE = 50
@@ -105,8 +107,9 @@ def _competitors() -> list[tuple[int, str]]:
 
 def _pipelines_with_stages() -> list[Pipeline]:
     found = selectors.pipelines()
+    stages = selectors.stages_by_pipeline([p.pk for p in found])
     for pipeline in found:
-        pipeline.stage_list = selectors.stages_of(pipeline)  # type: ignore[attr-defined]
+        pipeline.stage_list = stages.get(pipeline.pk, [])  # type: ignore[attr-defined]
     return found
 
 
@@ -127,17 +130,40 @@ def _filter_query(query: QueryDict) -> str:
     return keep.urlencode()
 
 
-def _decorate(cards: list[Opportunity], actor: User) -> None:
+def _decorate(cards: list[selectors.Card], actor: User) -> None:
+    """Mark the cards the actor may move (the policy's change scope, as ``can`` applies it)."""
+    scope = scope_for(actor, "sales.opportunity", "change")
+    team = actor.team_id
     for card in cards:
-        card.can_move = can(actor, "change", card)  # type: ignore[attr-defined]
+        card.can_move = (
+            scope == Scope.ALL
+            or (scope in (Scope.OWN, Scope.TEAM) and card.owner_id == actor.pk)
+            or (scope == Scope.TEAM and team is not None and card.team_id == team)
+        )
+
+
+def _render_cards(
+    request: HttpRequest, pipeline: Pipeline, stages: list[Stage], columns: list[Any]
+) -> None:
+    """Give each column its cards' HTML (see ``opportunities_cards``)."""
+    actor = actor_of(request)
+    query = _filter_query(request.GET)
+    renderer = CardRenderer(
+        stages=stages,
+        csrf_token=get_token(request),
+        next_path=reverse("sales:board_pipeline", args=[pipeline.pk])
+        + (f"?{query}" if query else ""),
+    )
+    for column in columns:
+        _decorate(column.cards, actor)
+        column.cards_html = renderer.cards(column.cards)
 
 
 def _board_context(request: HttpRequest, pipeline: Pipeline, **extra: Any) -> dict[str, Any]:
     actor = actor_of(request)
     filters, errors = _board_filters(actor, request.GET)
     board = selectors.board(actor=actor, pipeline=pipeline, filters=filters)
-    for column in board.columns:
-        _decorate(column.cards, actor)
+    _render_cards(request, pipeline, board.stages, board.columns)
     return {
         "board": board,
         "pipeline": pipeline,
@@ -159,8 +185,7 @@ def _column_context(request: HttpRequest, pipeline: Pipeline, stage_ids: set[int
     actor = actor_of(request)
     filters, _errors = _board_filters(actor, request.GET)
     board = selectors.board(actor=actor, pipeline=pipeline, filters=filters, only_stages=stage_ids)
-    for column in board.columns:
-        _decorate(column.cards, actor)
+    _render_cards(request, pipeline, board.stages, board.columns)
     return {
         "board": board,
         "pipeline": pipeline,
@@ -274,7 +299,7 @@ def board_more(request: HttpRequest, pk: int, stage_pk: int) -> HttpResponse:
     column = selectors.board_more(
         actor=actor, pipeline=pipeline, stage=stage, filters=filters, offset=offset
     )
-    _decorate(column.cards, actor)
+    _render_cards(request, pipeline, selectors.stages_of(pipeline), [column])
     context = {
         "column": column,
         "pipeline": pipeline,
@@ -349,7 +374,12 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     filters, errors = filters_from_query(OpportunityFilters, query)
     sort = request.GET.get("sort") or "newest"
     page = selectors.opportunity_page(
-        actor=actor, filters=filters, cursor=request.GET.get("cursor"), size=PAGE_SIZE, sort=sort
+        actor=actor,
+        filters=filters,
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+        sort=sort,
+        for_page=True,
     )
     params = request.GET.copy()
     params.pop("cursor", None)
@@ -464,13 +494,24 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sales/opportunities/detail.html", _detail_context(actor, opportunity))
 
 
+def _shown_amount(amount: Any, currency: str) -> Any:
+    """The amount as a form shows it: the currency's decimals unless more are stored."""
+    from vefa.sales.money import MoneyError, round_money
+
+    try:
+        rounded = round_money(amount, currency)
+    except MoneyError:
+        return amount
+    return rounded if rounded == amount else amount.normalize()
+
+
 def _form_initial(opportunity: Opportunity) -> dict[str, Any]:
     activity = opportunity.follow_up_activity
     return {
         "name": opportunity.name,
         "customer": opportunity.customer_id,
         "stage": opportunity.stage_id,
-        "amount": opportunity.amount,
+        "amount": _shown_amount(opportunity.amount, opportunity.currency),
         "currency": opportunity.currency,
         "expected_close_date": opportunity.expected_close_date,
         "probability": opportunity.probability,
