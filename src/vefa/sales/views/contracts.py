@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -83,6 +83,9 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "base_query": params.urlencode(),
         "today": timezone.localdate(),
         "can_create": can_create(actor, Contract),
+        # Row links from a prefix: one reverse() per page instead of three per row.
+        "contract_base": reverse("sales:contract_list"),
+        "customer_base": reverse("customers:detail", args=[1]).rsplit("1/", 1)[0],
     }
     if is_htmx(request):
         return render(request, "sales/contracts/contract_list.html#contract-rows", context)
