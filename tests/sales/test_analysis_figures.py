@@ -197,10 +197,10 @@ def test_other_reporting_currency(data, admin_user):
         day=datetime.date(2026, 1, 1), currency="USD", quote_currency="EUR", rate=Decimal("0.5")
     )
     report = report_for(admin_user, "EUR")
-    # TRY converts through the inverted EUR rate of its day: 900 / 35 = 25.71 and
-    # 40 / 36 = 1.11; then 110 EUR and 50 USD × 0.5.
+    # TRY converts through the inverted EUR rate of its day: 900 / 35 = 25.714… and
+    # 40 / 36 = 1.111…; then 110 EUR and 50 USD × 0.5; rounded once: 161.8254 → 161.83.
     assert report["missing_currencies"] == []
-    assert report["revenue"]["total"] == Decimal("161.82")
+    assert report["revenue"]["total"] == Decimal("161.83")
 
 
 def test_win_rate_cycle_lost_reasons_competitors(data, admin_user):

@@ -114,4 +114,5 @@ def test_rtl_charts_are_mirrored(data, admin_user):  # noqa: F811
     if 'dir="rtl"' not in html:
         pytest.skip("Persian is not activated for this user on this build")
     assert 'direction="rtl"' in html
-    assert 'text-anchor="end"' in html
+    # Labels start at the right edge (x = the chart's width) and read right to left.
+    assert re.search(r'<text x="360" y="\d+" text-anchor="start" class="vefa-chart-label"', html)

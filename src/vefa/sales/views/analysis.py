@@ -277,7 +277,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
         return render(
             request, "sales/analysis/analysis.html", {"form": form, "report": None}, status=422
         )
-    values = form.cleaned_data if data is not None else initial
+    values: dict[str, Any] = form.cleaned_data if data is not None else initial
     report = sales_analysis(
         actor=actor,
         start=values["start"],

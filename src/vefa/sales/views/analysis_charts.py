@@ -87,10 +87,11 @@ def grouped_bar_chart(
     value_room = 110
     track = WIDTH - value_room
     chart_id = f"vefa-chart-{next(_ids)}"
-    anchor_start = "end" if rtl else "start"
+    # "start" follows the text direction: the svg's direction="rtl" anchors it on the right.
+    anchor_start = "start"
     parts: list[SafeString] = []
     if per_row > 1:
-        x = WIDTH if rtl else 0
+        x: float = WIDTH if rtl else 0
         for i, series in enumerate(groups):
             color = COLORS[i % len(COLORS)]
             box_x = x - 10 if rtl else x
@@ -122,9 +123,9 @@ def grouped_bar_chart(
         )
         for i, series in enumerate(groups):
             bar = series.bars[row]
-            length = max(abs(_num(bar.value)) / peak * track, 0 if not _num(bar.value) else 1)
+            length = max(abs(_num(bar.value)) / peak * track, 0.0 if not _num(bar.value) else 1.0)
             y = top + 18 + i * (BAR + PAD)
-            x = WIDTH - length if rtl else 0
+            left = WIDTH - length if rtl else 0.0
             value_x = WIDTH - length - 4 if rtl else length + 4
             name = f"{series.name} · " if series.name else ""
             parts.append(
@@ -136,7 +137,7 @@ def grouped_bar_chart(
                     name,
                     label,
                     bar.text,
-                    f"{x:.1f}",
+                    f"{left:.1f}",
                     y,
                     f"{length:.1f}",
                     BAR,
