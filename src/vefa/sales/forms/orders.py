@@ -55,7 +55,7 @@ class OrderForm(BootstrapMixin, forms.Form):
 
 
 def lines_from_post(data: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The line rows of a posted order form, in row order; empty rows are dropped."""
+    """The line rows of a posted order form, in row order; unused rows are dropped."""
     indices: set[int] = set()
     for key in data:
         parts = str(key).split("-")
@@ -64,7 +64,8 @@ def lines_from_post(data: Mapping[str, Any]) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for index in sorted(indices)[:MAX_FORM_LINES]:
         row = {name: str(data.get(f"lines-{index}-{name}", "")).strip() for name in LINE_FIELDS}
-        if any(row.values()):
+        # A row with only the default quantity (or a tax rate) is an unused row.
+        if row["sku"] or row["description"] or row["unit_price"]:
             rows.append(row)
     return rows
 

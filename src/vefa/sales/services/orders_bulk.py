@@ -324,7 +324,7 @@ def prepare_order(
     day = timezone.localdate(when)
     items = [_line_dict(item, i, lookups) for i, item in enumerate(lines_raw)]
     needs_price = any(x["product"] is not None and x.get("unit_price") in (None, "") for x in items)
-    tags = customer_tag_ids(customer.pk) if needs_price else frozenset()
+    tags: set[int] | frozenset[int] = customer_tag_ids(customer.pk) if needs_price else frozenset()
     lines = [
         line_values(item, index=i, currency=currency, tag_ids=tags, on=day)
         for i, item in enumerate(items)
@@ -343,9 +343,10 @@ def prepare_order(
         ),
         currency,
     )
-    cost = Decimal(0)
+    cost: Decimal | None = Decimal(0)
     for line in lines:
-        line["product_id"] = line.pop("product").pk if line["product"] is not None else None
+        product = line.pop("product")
+        line["product_id"] = product.pk if product is not None else None
         if cost is not None and line["unit_cost"] is not None:
             cost += line["quantity"] * line["unit_cost"]
         else:

@@ -145,7 +145,7 @@ def check_header(names: list[str]) -> None:
 def _csv_rows(stream: IO[bytes]) -> Iterator[list[str]]:
     """CSV rows; the delimiter (comma, semicolon or tab) is the one the header uses most."""
     csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")  # type: ignore[arg-type]
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     try:
         first = text.readline()
         delimiter = max((",", ";", "\t"), key=first.count)
@@ -196,7 +196,7 @@ def order_import_start(*, actor: User, upload: UploadedFile) -> Job:
         raise invalid({"file": [_("The file is larger than 200 MB.")]})
     upload.seek(0)
     try:
-        header = next(iter(read_rows(upload, kind)), None)  # type: ignore[arg-type]
+        header = next(iter(read_rows(upload, kind)), None)
     except Exception:
         raise invalid(
             {"file": [_("The file could not be read as %(kind)s.") % {"kind": kind}]}
@@ -356,7 +356,11 @@ def run_import(
     from vefa.accounts.models import User
 
     params = job.params or {}
-    actor = User.objects.filter(pk=job.user_id, is_active=True).first()
+    actor = (
+        User.objects.filter(pk=job.user_id, is_active=True).first()
+        if job.user_id is not None
+        else None
+    )
     if actor is None:
         raise PermissionDenied(_("The user who started the import is no longer active."))
     path = params.get("path")
@@ -419,7 +423,7 @@ def run_import(
                     after_batch(batches)
     finally:
         errors.close()
-    result = counts.as_dict()
+    result: dict[str, Any] = dict(counts.as_dict())
     result["errors_file"] = errors_name if counts.error_rows else ""
     report(counts.rows, max(total, counts.rows), message=summary(result))
     return result

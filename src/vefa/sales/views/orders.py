@@ -105,7 +105,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 # --- detail and its actions -------------------------------------------------------------------
 
 
-STATUS_BUTTONS = {
+STATUS_BUTTONS: dict[str, str] = {
     OrderStatus.CONFIRMED: "btn-primary",
     OrderStatus.SHIPPED: "btn-outline-primary",
     OrderStatus.DELIVERED: "btn-outline-primary",
@@ -541,7 +541,7 @@ def order_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def order_import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def order_import_errors(request: HttpRequest, pk: int) -> FileResponse:
     """The CSV of rows an import did not take (row, column, value, reason)."""
     actor = actor_of(request)
     qs = Job.objects.filter(pk=pk, kind=orders_import.JOB_KIND)
