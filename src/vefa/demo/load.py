@@ -27,7 +27,7 @@ from vefa.customers.models import (
     CustomerRelationship,
     Lead,
 )
-from vefa.demo import activities, relations
+from vefa.demo import activities, relations, sales
 from vefa.demo.bench.generate import ts
 from vefa.demo.bench.loaders import Loader, loader_for
 from vefa.demo.bench.tables import TableSpec
@@ -79,6 +79,7 @@ def load_demo(*, report: Report = print) -> DemoResult:
         relations.leads(builder)
         builder.histories()
         activities.work(builder)
+        sales.load_sales(builder, loader)
         counts = _write(loader, builder)
         _change_log(loader, builder, staff.users)
         loader.reset_sequences([*MODELS, ChangeLogEntry])
