@@ -1,7 +1,7 @@
 """Benchmark of quotes: the quote list on 100,000 quotes and the PDF of a 50-line quote.
 
     # SQLite (a data directory of its own; the database is made afresh)
-    VEFA_DATA_DIR=/tmp/vefa-bench-sales-quotes python -m bench.sales_quotes run
+    VEFA_DATA_DIR=/tmp/quotes-bench-sqlite python -m bench.sales_quotes run
 
     # PostgreSQL (database vefa_bench_sales_quotes, dropped and created afresh)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vefa_bench_sales_quotes \
@@ -428,7 +428,7 @@ def main(argv: list[str] | None = None) -> None:
         (
             f"DATABASE_URL=postgres://postgres@127.0.0.1:5432/{PG_NAME} "
             if db == "PostgreSQL"
-            else "VEFA_DATA_DIR=/tmp/vefa-bench-sales-quotes "
+            else "VEFA_DATA_DIR=/tmp/quotes-bench-sqlite "
         )
         + "python -m bench.sales_quotes run "
         + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "command")

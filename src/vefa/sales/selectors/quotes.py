@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from vefa.accounts.models import User
     from vefa.sales.models import Order
 
-QUOTE_ORDERING = "-issued_on"
+QUOTE_ORDERING = "-id"
 
 
 class QuoteFilters(Schema):
