@@ -394,3 +394,14 @@ class TestPermissions:
         )
         assert response.status_code == 404
         assert opp.lines.count() == 0
+
+
+def test_board_team_filter_for_admins(
+    admin_user, rep, rep_other_team, own_customer, other_customer, team
+):
+    make_opp(rep, own_customer, name="North deal")
+    make_opp(rep_other_team, other_customer, name="South deal")
+    client = client_for(admin_user)
+    html = client.get(reverse("sales:board") + f"?scope=all&team={team.pk}").content.decode()
+    assert "North deal" in html and "South deal" not in html
+    assert 'name="team"' in html

@@ -101,6 +101,15 @@ def _filter_owners(actor: User) -> list[tuple[int, str]]:
     return [(u.pk, str(u)) for u in people]
 
 
+def _filter_teams(actor: User) -> list[tuple[int, str]]:
+    """Teams whose deals the actor may filter by (only who sees every team's)."""
+    from vefa.accounts.models import Team
+
+    if scope_for(actor, "sales.opportunity", "view") != Scope.ALL:
+        return []
+    return list(Team.objects.order_by("name").values_list("pk", "name")[:200])
+
+
 def _competitors() -> list[tuple[int, str]]:
     return list(Competitor.objects.order_by("name").values_list("pk", "name")[:500])
 
@@ -171,6 +180,7 @@ def _board_context(request: HttpRequest, pipeline: Pipeline, **extra: Any) -> di
         "filters": filters,
         "filter_errors": errors,
         "owners": _filter_owners(actor),
+        "teams": _filter_teams(actor),
         "query": _filter_query(request.GET),
         "can_add": can_create(actor, Opportunity),
         "lost_reasons": LostReason.choices,
