@@ -78,7 +78,8 @@ def visible_quotes(actor: User) -> QuerySet[Quote]:
 
 
 def quote_list(*, actor: User, filters: QuoteFilters | None = None) -> QuerySet[Quote]:
-    """The quotes the actor may see, filtered; newest date first."""
+    """The quotes the actor may see, filtered; newest first (by id, which an index serves
+    at any size; quotes are written in date order, so this is also newest date first)."""
     qs = visible_quotes(actor).select_related("customer", "owner")
     if filters is not None:
         qs = filters.apply(qs, actor=actor)

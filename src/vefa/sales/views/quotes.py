@@ -44,7 +44,7 @@ from vefa.sales.services.quotes_pdf import pdf_filename, render_quote_pdf
 PAGE_SIZE = 50
 MAX_PRODUCTS = 300
 # The colour of each status's badge.
-BADGES = {
+BADGES: dict[str, str] = {
     QuoteStatus.DRAFT: "secondary",
     QuoteStatus.SENT: "primary",
     QuoteStatus.ACCEPTED: "success",
