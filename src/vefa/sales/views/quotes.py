@@ -350,16 +350,23 @@ def quote_create(request: HttpRequest) -> HttpResponse:
     return render(request, "sales/quotes/quote_form.html", context, status=status)
 
 
+def plain(value: Decimal | None) -> str:
+    """A stored number as typed (``120.0000`` → ``120``, ``2.500`` → ``2.5``)."""
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
 def _saved_lines(quote: Quote) -> list[dict[str, Any]]:
     return [
         {
             "product": line.product_id or "",
             "description": line.description,
-            "quantity": line.quantity,
+            "quantity": plain(line.quantity),
             "unit": line.unit,
-            "unit_price": line.unit_price,
-            "discount_percent": line.discount_percent,
-            "tax_rate": line.tax_rate,
+            "unit_price": plain(line.unit_price),
+            "discount_percent": plain(line.discount_percent) if line.discount_percent else "",
+            "tax_rate": plain(line.tax_rate),
             "total": line.total,
         }
         for line in quote.lines.all()
@@ -459,11 +466,11 @@ def quote_line_row(request: HttpRequest) -> HttpResponse:
                 line = {
                     "product": product.pk,
                     "description": built.description,
-                    "quantity": built.quantity,
+                    "quantity": plain(built.quantity),
                     "unit": built.unit,
-                    "unit_price": built.unit_price,
-                    "discount_percent": built.discount_percent or Decimal(0),
-                    "tax_rate": built.tax_rate,
+                    "unit_price": plain(built.unit_price),
+                    "discount_percent": "",
+                    "tax_rate": plain(built.tax_rate),
                     "total": built.total,
                 }
     current = {int(product_id)} if product_id.isdigit() else set()
