@@ -127,7 +127,7 @@ def visit_log(
         raise invalid({"outcome": [_("At most %(n)d characters.") % {"n": OUTCOME_MAX}]})
     if len(notes) > NOTES_MAX:
         raise invalid({"notes": [_("At most %(n)d characters.") % {"n": NOTES_MAX}]})
-    version = as_int(expected_version, field="version", minimum=1)
+    version = as_int(expected_version, field="version")
     with transaction.atomic():
         current = get_for(Activity.objects.all(), actor=actor, pk=activity_id, action="change")
         if current.kind != ActivityKind.VISIT:
@@ -179,7 +179,7 @@ def follow_up_postpone(
     from vefa.sales.models import Opportunity
 
     count = as_int(days, field="days", minimum=1, maximum=MAX_POSTPONE_DAYS, required=True)
-    version = as_int(expected_version, field="version", minimum=1)
+    version = as_int(expected_version, field="version")
     with transaction.atomic():
         current = get_for(
             Opportunity.objects.all(), actor=actor, pk=opportunity_id, action="change"
