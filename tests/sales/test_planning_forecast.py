@@ -213,6 +213,8 @@ def test_history_check_on_known_data(rep, own_customer, stages):
 
 def test_history_falls_back_to_probability_without_enough_history(rep, own_customer, stages):
     today = timezone.localdate()
-    opp(own_customer, stages[1], amount=Decimal("1000"), probability=25)
+    opp(own_customer, stages[1], amount=Decimal("1000"), probability=25, expected_close_date=today)
+    opp(own_customer, stages[1], amount=Decimal("500"), probability=25)  # undated: left out
     result = forecast(actor=rep, today=today)
+    assert result.months[0].history == Decimal("250.00")
     assert sum((m.history for m in result.months), Decimal(0)) == Decimal("250.00")

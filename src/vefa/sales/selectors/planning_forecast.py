@@ -12,8 +12,9 @@ Per month (of ``expected_close_date``, open opportunities not marked "omitted"):
 
 **History-based check** (the last twelve months of the same scope, closed by ``closed_at``):
 
-- *win rate* per pipeline = won ÷ (won + lost) deals; with fewer than ``MIN_HISTORY`` closed
-  deals the opportunity's own probability is used instead;
+- *win rate* per pipeline = won ÷ (won + lost) deals; a pipeline with fewer than
+  ``MIN_HISTORY`` closed deals has no history to go by, and its weighted figure (own
+  probability, expected close month) stands in the history row;
 - *days per stage* from timestamps, not from the change log: opportunities created in the
   last twelve months give, per open stage, the mean time from creation to entering it
   (``stage_changed_at − created_at`` of those now in the stage, 0 for the first stage) and,
@@ -274,7 +275,7 @@ def forecast(
     # Grouped by the date column itself (no per-row function), summed per month here.
     rows = (
         open_qs.filter(expected_close_date__gte=start, expected_close_date__lt=end)
-        .values("expected_close_date", "currency", "forecast_category")
+        .values("expected_close_date", "currency", "forecast_category", "pipeline_id")
         .annotate(
             total=Sum("amount"),
             weighted=Sum(F("amount") * F("probability")),
@@ -282,19 +283,29 @@ def forecast(
         )
         .order_by()
     )
-    sums: dict[tuple[datetime.date, str, str], list[Decimal]] = {}
+    sums: dict[tuple[datetime.date, str, str, int], list[Decimal]] = {}
     for row in rows:
-        key = (row["expected_close_date"].replace(day=1), row["currency"], row["forecast_category"])
+        key = (
+            row["expected_close_date"].replace(day=1),
+            row["currency"],
+            row["forecast_category"],
+            row["pipeline_id"],
+        )
         entry = sums.setdefault(key, [ZERO, ZERO, ZERO])
         entry[0] += Decimal(row["total"] or 0)
         entry[1] += Decimal(row["weighted"] or 0)
         entry[2] += row["deals"]
-    for (month, code, category), (total, weighted, deals) in sums.items():
+    # Weighted amounts per pipeline and month, for the history row of pipelines without
+    # enough history (there it repeats the weighted figure rather than guess).
+    weighted_by_pipeline: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
+    for (month, code, category, pipeline_id), (total, weighted, deals) in sums.items():
         bucket = months.get(month)
         if bucket is None:
             continue
         bucket.open_deals += int(deals)
-        bucket.weighted += convert(weighted / HUNDRED, code, month)
+        converted = convert(weighted / HUNDRED, code, month)
+        bucket.weighted += converted
+        weighted_by_pipeline[(pipeline_id, month)] += converted
         amount = convert(total, code, month)
         if category == ForecastCategory.COMMIT:
             bucket.commit += amount
@@ -347,6 +358,10 @@ def forecast(
 
     pipelines, stages = _history(base, today)
     _history_forecast(open_qs, months, pipelines, stages, today, timezone.now(), convert)
+    for (pipeline_id, month), value in weighted_by_pipeline.items():
+        history = pipelines.get(pipeline_id)
+        if history is None or not history.enough:
+            months[month].history += value
 
     for bucket in months.values():
         bucket.weighted = round_money(bucket.weighted, currency)
@@ -457,14 +472,13 @@ def _history_forecast(
     rows = (
         open_qs.annotate(spent=DaysBetween(Value(now), F("stage_changed_at"), whole=True))
         .values("pipeline_id", "stage_id", "currency", "spent")
-        .annotate(
-            total=Sum("amount"),
-            weighted=Sum(F("amount") * F("probability")),
-        )
+        .annotate(total=Sum("amount"))
         .order_by()
     )
     for row in rows:
         history = pipelines.get(row["pipeline_id"])
+        if history is None or not history.enough:
+            continue  # the weighted figure stands in (added by ``forecast``)
         own, later = remaining.get(row["stage_id"], (ZERO, ZERO))
         spent = Decimal(max(0, int(row["spent"] or 0)))
         days = max(ZERO, own - spent) + later
@@ -472,9 +486,6 @@ def _history_forecast(
         bucket = months.get(predicted.replace(day=1))
         if bucket is None:
             continue
-        if history is not None and history.enough:
-            rate = history.won / Decimal(history.won + history.lost)
-            value = Decimal(row["total"] or 0) * rate
-        else:
-            value = Decimal(row["weighted"] or 0) / HUNDRED
+        rate = history.won / Decimal(history.won + history.lost)
+        value = Decimal(row["total"] or 0) * rate
         bucket.history += convert(value, row["currency"], bucket.month)
