@@ -453,3 +453,18 @@ def test_a_rep_cannot_quote_a_customer_they_cannot_see(rep, other_customer):
     with pytest.raises(ValidationFailed) as error:
         make_quote(rep, other_customer)
     assert "customer" in error.value.fields
+
+
+def test_the_number_filter_finds_prefixes_bare_numbers_and_parts(rep, own_customer):
+    first, second = make_quote(rep, own_customer), make_quote(rep, own_customer)
+    year = timezone.localdate().year
+
+    def found(text: str) -> list[int]:
+        return sorted(q.pk for q in quote_list(actor=rep, filters=QuoteFilters(q=text)))
+
+    assert found(f"q-{year}-00000") == sorted([first.pk, second.pk])
+    assert found("2") == [second.pk]
+    assert found("000001") == [first.pk]
+    assert found(f"{year}-000002") == [second.pk]
+    assert found("1234567") == []
+    assert found("%") == []

@@ -7,6 +7,7 @@ their team's); a quote the actor may not see is ``NotFound`` exactly like a miss
 from __future__ import annotations
 
 import datetime
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from vefa.sales.models import Order
 
 QUOTE_ORDERING = "-id"
+# How many years back a bare number ("42") is looked for.
+NUMBER_YEARS = 10
+_PREFIX = re.compile(r"^Q-\d{1,4}(-\d{0,6})?$")
 
 
 class QuoteFilters(Schema):
@@ -69,8 +73,24 @@ class QuoteFilters(Schema):
         if self.date_to:
             qs = qs.filter(issued_on__lte=self.date_to)
         if self.q and self.q.strip():
-            qs = qs.filter(number__icontains=self.q.strip())
+            qs = qs.filter(number_q(self.q, today))
         return qs
+
+
+def number_q(text: str, today: datetime.date) -> Q:
+    """Quotes whose number matches what was typed, through the number's index when it can.
+
+    "Q-2026-0001" finds the numbers starting so (a range on the index), "42" the quote
+    numbered 42 in each of the last years (Q-2026-000042, Q-2025-000042 …); anything else
+    is looked for inside the number.
+    """
+    term = text.strip().upper()
+    if _PREFIX.match(term):
+        return Q(number__gte=term, number__lt=term + "\uffff")
+    if term.isdigit() and len(term) <= 6:
+        years = range(today.year + 1, today.year - NUMBER_YEARS, -1)
+        return Q(number__in=[f"Q-{year}-{int(term):06d}" for year in years])
+    return Q(number__icontains=term)
 
 
 def visible_quotes(actor: User) -> QuerySet[Quote]:
