@@ -255,6 +255,22 @@ def make_data(customers: int, quotes: int, seed: int) -> dict[str, Any]:
     }
 
 
+def existing_data() -> dict[str, Any]:
+    from vefa.accounts.models import User
+    from vefa.customers.models import Customer
+    from vefa.sales.models import Quote
+
+    reps = User.objects.filter(email__startswith="rep", email__endswith="@bench.test")
+    return {
+        "admin": User.objects.get(email="admin@bench.test").pk,
+        "manager": User.objects.get(email="manager@bench.test").pk,
+        "reps": list(reps.order_by("pk").values_list("pk", flat=True)),
+        "customers": list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:100]),
+        "quotes": Quote.objects.count(),
+        "customer_count": Customer.objects.count(),
+    }
+
+
 # --- 1. the list ---------------------------------------------------------------------------------
 
 
@@ -412,15 +428,22 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--rounds", type=int, default=40)
     run.add_argument("--pdf-rounds", type=int, default=10)
     run.add_argument("--seed", type=int, default=7)
+    again = sub.add_parser("measure", help="measure again on the data of the last run")
+    again.add_argument("--rounds", type=int, default=40)
+    again.add_argument("--pdf-rounds", type=int, default=10)
     args = parser.parse_args(argv)
 
-    setup(fresh=True)
+    setup(fresh=args.command == "run")
     from django.db import connection
 
     db = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
-    t0 = time.perf_counter()
-    data = make_data(args.customers, args.quotes, args.seed)
-    print(f"data: {time.perf_counter() - t0:.1f} s", flush=True)
+    if args.command == "run":
+        t0 = time.perf_counter()
+        data = make_data(args.customers, args.quotes, args.seed)
+        print(f"data: {time.perf_counter() - t0:.1f} s", flush=True)
+    else:
+        data = existing_data()
+        args.quotes, args.customers = data["quotes"], data["customer_count"]
     pages = bench_list(data, args.rounds)
     pdfs = bench_pdf(data, args.pdf_rounds)
     worst = max(p95 for _, _, _, p95, _ in pages)
@@ -431,7 +454,11 @@ def main(argv: list[str] | None = None) -> None:
             else "VEFA_DATA_DIR=/tmp/quotes-bench-sqlite "
         )
         + "python -m bench.sales_quotes run "
-        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "command")
+        + " ".join(
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in vars(args).items()
+            if k != "command" and (k != "seed" or args.command == "run")
+        )
     )
     lines = [
         f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
