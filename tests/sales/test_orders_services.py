@@ -121,6 +121,7 @@ def test_cost_total_needs_every_line_cost(admin_user, own_customer, product):
         ({"quantity": 1.5}, "lines.0.quantity"),
         ({"quantity": "abc"}, "lines.0.quantity"),
         ({"unit_price": "1e30"}, "lines.0.unit_price"),
+        ({"quantity": "99999999999", "unit_price": "9999999999999999"}, "lines.0.quantity"),
         ({"unit_price": None}, "lines.0.unit_price"),
         ({"discount_percent": "101"}, "lines.0.discount_percent"),
         ({"tax_rate": "-1"}, "lines.0.tax_rate"),

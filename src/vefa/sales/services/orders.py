@@ -24,6 +24,7 @@ Rules decided here:
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,7 +59,7 @@ from vefa.sales.choices import (
     Unit,
 )
 from vefa.sales.models import Opportunity, Order, OrderLine, Payment, Product, Quote, Shipment
-from vefa.sales.money import MoneyError, line_amounts, round_money
+from vefa.sales.money import MAX_AMOUNT, minor_digits, round_money
 from vefa.sales.numbering import next_number
 from vefa.sales.pricing import customer_tag_ids, price_for
 from vefa.sales.services._common import (
@@ -227,6 +228,11 @@ def _product(value: Any, *, field: str) -> Product | None:
     return product
 
 
+@functools.cache
+def _exponent(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_digits(currency))
+
+
 def build_line(
     raw: Any,
     *,
@@ -300,16 +306,17 @@ def line_values(
         raise invalid({f"{prefix}.description": [_("Describe the line or choose a product.")]})
     if unit_price is None:
         raise invalid({f"{prefix}.unit_price": [_("This field is required.")]})
-    try:
-        amounts = line_amounts(
-            quantity=quantity,
-            unit_price=unit_price,
-            currency=currency,
-            discount_percent=discount,
-            tax_rate=tax_rate,
-        )
-    except MoneyError as exc:
-        raise invalid({"lines": [str(exc)]}) from None
+    # The amounts of ``vefa.sales.money.line_amounts`` (each rounded half up to the currency),
+    # computed here with the currency's exponent looked up once: the bulk intake runs this
+    # for every line it takes.
+    gross = quantity * unit_price
+    if gross > MAX_AMOUNT:
+        raise invalid({f"{prefix}.quantity": [_("The line amount is too large.")]})
+    exponent = _exponent(currency)
+    gross = gross.quantize(exponent, rounding=ROUND_HALF_UP)
+    discount_amount = (gross * discount / 100).quantize(exponent, rounding=ROUND_HALF_UP)
+    net = gross - discount_amount
+    tax = (net * tax_rate / 100).quantize(exponent, rounding=ROUND_HALF_UP)
     return {
         "position": index,
         "product": product,
@@ -321,11 +328,11 @@ def line_values(
         "discount_percent": discount,
         "tax_rate": tax_rate,
         "unit_cost": unit_cost,
-        "gross": amounts.gross,
-        "discount": amounts.discount,
-        "net": amounts.net,
-        "tax": amounts.tax,
-        "total": amounts.total,
+        "gross": gross,
+        "discount": discount_amount,
+        "net": net,
+        "tax": tax,
+        "total": net + tax,
     }
 
 
