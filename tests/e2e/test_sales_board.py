@@ -128,6 +128,18 @@ def test_drag_a_card_across_the_board(page, deals):
     assert "Someone else changed" in status.inner_text()
     page.locator(f"#column-{stages[3].pk} #card-{second.pk}").wait_for()
     assert Opportunity.objects.get(pk=second.pk).stage_id == stages[3].pk
+
+    # Quick add at the top of a column: name, a customer picked by typing, an amount
+    column = page.locator(f"#column-{stages[1].pk}")
+    column.locator("summary").click()
+    column.locator("input[name=name]").fill("Grinder for the café")
+    column.locator("input[name=customer_q]").fill("Meh")
+    column.locator("input[name=customer][type=radio]").first.wait_for()
+    column.locator("input[name=amount]").fill("750")
+    column.locator("button[type=submit]", has_text="Add").click()
+    page.locator(f"#column-{stages[1].pk} .sales-card", has_text="Grinder for the café").wait_for()
+    added = Opportunity.objects.get(name="Grinder for the café")
+    assert added.stage_id == stages[1].pk and added.amount == 750
     assert errors == []
 
 

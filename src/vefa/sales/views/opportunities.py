@@ -361,12 +361,8 @@ def board_quick_add(request: HttpRequest, pk: int, stage_pk: int) -> HttpRespons
     context["quick_add_errors"] = errors
     context["quick_add_data"] = request.POST if errors else None
     context["column"] = context["board"].columns[0]
-    return render(
-        request,
-        "sales/opportunities/_column.html",
-        context,
-        status=422 if errors else 200,
-    )
+    # htmx swaps only 2xx answers: the column comes back with the errors above the form.
+    return render(request, "sales/opportunities/_column.html", context)
 
 
 # --- the list -------------------------------------------------------------------------------
