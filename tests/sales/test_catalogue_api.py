@@ -159,6 +159,11 @@ def test_product_list_filters_and_pages(manager, category):
     assert [p["sku"] for p in inactive] == ["OLD-1"]
     found = client.get(f"{BASE}/products", {"q": "p-01"}).json()["items"]
     assert [p["sku"] for p in found] == [f"P-01{i}" for i in range(10)]
+    from vefa.platform.search.indexer import index_records
+
+    index_records("sales.product", Product.objects.values_list("pk", flat=True))
+    by_word = client.get(f"{BASE}/products", {"q": "ürün 02"}).json()["items"]
+    assert [p["sku"] for p in by_word] == [f"P-02{i}" for i in range(10)]
 
 
 def test_product_in_use_cannot_be_deleted_through_the_api(manager, product, own_customer, rep):

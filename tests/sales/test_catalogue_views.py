@@ -82,11 +82,19 @@ def test_only_catalogue_managers_see_add_and_edit_buttons(request, role, sees, p
     assert product.name in detail
 
 
+def index_products() -> None:
+    """Put the products made directly in the search index (services do it after commit)."""
+    from vefa.platform.search.indexer import index_records
+
+    index_records("sales.product", Product.objects.values_list("pk", flat=True))
+
+
 def test_product_list_searches_by_sku_and_name_and_filters(manager, category):
     sub = ProductCategory.objects.create(name="Filtre", parent=category)
     Product.objects.create(sku="KHV-002", name="Filtre kahve", category=sub)
     Product.objects.create(sku="CAY-001", name="Siyah çay")
     Product.objects.create(sku="KHV-OLD", name="Eski kahve", category=category, is_active=False)
+    index_products()
     client = logged_in(manager)
     url = reverse("sales:product_list")
 
@@ -96,11 +104,44 @@ def test_product_list_searches_by_sku_and_name_and_filters(manager, category):
 
     assert skus(q="khv") == ["KHV-002", "KHV-OLD"]
     assert skus(q="çay") == ["CAY-001"]
+    assert skus(q="ÇAY") == ["CAY-001"]
+    assert skus(q="kah") == ["KHV-002", "KHV-OLD"]
+    assert skus(q="eski kah") == ["KHV-OLD"]
+    assert skus(q="ahve") == []
+    assert skus(q="kahve", category=sub.pk) == ["KHV-002"]
     assert skus(category=category.pk) == ["KHV-002", "KHV-OLD"]
     assert skus(category=sub.pk) == ["KHV-002"]
     assert skus(active="no") == ["KHV-OLD"]
     assert skus(active="yes", q="KHV") == ["KHV-002"]
     assert skus(category="abc", active="maybe") == ["KHV-002", "CAY-001", "KHV-OLD"]
+
+
+def test_products_saved_through_the_service_are_found_by_word(
+    manager, django_capture_on_commit_callbacks
+):
+    from vefa.sales.services.catalogue import product_create, product_update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = product_create(actor=manager, sku="ESP-1", name="Espresso çekirdek")
+    client = logged_in(manager)
+    url = reverse("sales:product_list")
+    assert "ESP-1" in client.get(url, {"q": "cekir"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        product_update(actor=manager, product_id=made.pk, data={"name": "Filtre öğütülmüş"})
+    assert "ESP-1" not in client.get(url, {"q": "cekir"}).content.decode()
+    assert "ESP-1" in client.get(url, {"q": "ogut"}).content.decode()
+
+
+def test_a_very_common_word_lists_the_newest_matches_and_says_so(manager, monkeypatch):
+    from vefa.sales.selectors import catalogue as selectors
+
+    monkeypatch.setattr(selectors, "MAX_WORD_MATCHES", 2)
+    Product.objects.bulk_create([Product(sku=f"T-{i}", name=f"Çay {i}") for i in range(4)])
+    index_products()
+    response = logged_in(manager).get(reverse("sales:product_list"), {"q": "çay"})
+    body = response.content.decode()
+    assert "only the newest matches are listed" in body
+    assert [s for s in ("T-0", "T-1", "T-2", "T-3") if s in body] == ["T-2", "T-3"]
 
 
 def test_product_list_pages_with_a_cursor_and_htmx_rows(manager):

@@ -7,9 +7,9 @@ user reads nothing. Lists are keyset pages (no COUNT) so they stay fast at any s
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
@@ -44,27 +44,43 @@ def _get(queryset: QuerySet[Any], *, actor: User, pk: Any) -> Any:
 # --- categories --------------------------------------------------------------------------
 
 
-def category_tree(*, actor: User) -> list[tuple[ProductCategory, int]]:
+class CategoryNode(NamedTuple):
+    """A category as the tree and the pickers need it (no full model instance)."""
+
+    pk: int
+    name: str
+    parent_id: int | None
+    version: int
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+def category_tree(*, actor: User) -> list[tuple[CategoryNode, int]]:
     """Every category with its depth, parents before their children, siblings by name.
 
-    Categories are few (hundreds), so the tree is built in Python from one query.
+    Categories are few (hundreds), so the tree is built in Python from one narrow query.
     """
-    rows = list(restrict(ProductCategory.objects.all(), actor, "view").order_by("name", "id"))
-    children: dict[int | None, list[ProductCategory]] = {}
+    rows = [
+        CategoryNode(*row)
+        for row in restrict(ProductCategory.objects.all(), actor, "view")
+        .order_by("name", "id")
+        .values_list("pk", "name", "parent_id", "version")
+    ]
+    children: dict[int | None, list[CategoryNode]] = {}
     for row in rows:
         children.setdefault(row.parent_id, []).append(row)
-    result: list[tuple[ProductCategory, int]] = []
+    result: list[tuple[CategoryNode, int]] = []
     seen: set[int] = set()
-
-    def walk(parent: int | None, depth: int) -> None:
-        for node in children.get(parent, []):
-            if node.pk in seen:
-                continue
-            seen.add(node.pk)
-            result.append((node, depth))
-            walk(node.pk, depth + 1)
-
-    walk(None, 0)
+    stack: list[tuple[CategoryNode, int]] = [(n, 0) for n in reversed(children.get(None, []))]
+    while stack:
+        node, depth = stack.pop()
+        if node.pk in seen:
+            continue
+        seen.add(node.pk)
+        result.append((node, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(node.pk, [])))
     return result
 
 
@@ -92,14 +108,43 @@ def category_descendants(category_id: int) -> list[int]:
 # --- products ----------------------------------------------------------------------------
 
 
+# A text search lists at most this many products found by word (newest first); more
+# matches ask the user to type more (``ProductFilters.truncated``).
+MAX_WORD_MATCHES = 1000
+
+
+def product_word_matches(q: str) -> tuple[list[int], bool]:
+    """Products with a word (in the SKU, name or description) starting with every word of
+    ``q``, from the search index (Turkish, Serbian and Persian aware, newest first), and
+    whether there were more than ``MAX_WORD_MATCHES``."""
+    from vefa.platform.search import backends
+    from vefa.platform.search.registry import model_key
+    from vefa.platform.search.terms import query_terms
+
+    terms = query_terms(q)
+    if not terms:
+        return [], False
+    hits = backends.match(
+        model_key=model_key("sales.product"), terms=terms, access=None, limit=MAX_WORD_MATCHES + 1
+    )
+    ids = [hit.object_id for hit in hits]
+    return ids[:MAX_WORD_MATCHES], len(ids) > MAX_WORD_MATCHES
+
+
 @dataclass
 class ProductFilters:
     """The product list's filters (page and API): text, category (with sub-categories),
-    active or not."""
+    active or not.
+
+    The text matches the start of the SKU (as typed or upper-cased) or the start of any word
+    of the name or description, so "kah" finds "Türk kahvesi" and "khv-0" finds "KHV-001".
+    """
 
     q: str = ""
     category: int | None = None
     active: bool | None = None
+    truncated: bool = field(default=False, init=False)
+    _branches: list[Q] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_query(cls, query: Any) -> ProductFilters:
@@ -113,9 +158,33 @@ class ProductFilters:
         active = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
         return cls(q=q, category=category, active=active.get(active_raw))
 
-    def apply(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+    def search_branches(self) -> list[Q]:
+        """The conditions a text search matches any of: an SKU prefix (written as a range
+        so both databases read the SKU index; ``startswith`` keeps it exact under any
+        collation) or one of the products the search index found by word."""
+        if self._branches is not None:
+            return self._branches
+        branches: list[Q] = []
         if self.q:
-            queryset = queryset.filter(Q(sku__istartswith=self.q) | Q(name__icontains=self.q))
+            for term in dict.fromkeys([self.q, self.q.upper()]):
+                branches.append(
+                    Q(sku__gte=term, sku__lt=term + "\U0010ffff") & Q(sku__startswith=term)
+                )
+            ids, self.truncated = product_word_matches(self.q)
+            if ids:
+                branches.append(Q(pk__in=ids))
+        self._branches = branches
+        return branches
+
+    def apply(self, queryset: QuerySet[Product], *, search: bool = True) -> QuerySet[Product]:
+        """Filter ``queryset``; ``search=False`` leaves the text search to the caller
+        (``product_page`` reads each search branch on its own)."""
+        branches = self.search_branches() if search else []
+        if branches:
+            match = branches[0]
+            for branch in branches[1:]:
+                match |= branch
+            queryset = queryset.filter(match)
         if self.category is not None:
             ids = category_descendants(self.category)
             queryset = (
@@ -128,10 +197,12 @@ class ProductFilters:
         return queryset
 
 
-def product_list(*, actor: User, filters: ProductFilters | None = None) -> QuerySet[Product]:
+def product_list(
+    *, actor: User, filters: ProductFilters | None = None, search: bool = True
+) -> QuerySet[Product]:
     qs = restrict(Product.objects.all(), actor, "view").select_related("category")
     if filters is not None:
-        qs = filters.apply(qs)
+        qs = filters.apply(qs, search=search)
     return qs.order_by("name", "id")
 
 
@@ -144,10 +215,20 @@ def product_page(
     detailed: bool = False,
 ) -> Page[Product]:
     """One keyset page of products by name (constant queries whatever the page size)."""
-    qs = product_list(actor=actor, filters=filters)
+    # Each search branch is read as its own ordered range (the SKU index; the name index,
+    # whose entries alone answer "name contains") and the page merged from them, instead of
+    # one walk over the name index fetching every row to test the SKU too.
+    branches = filters.search_branches() if filters is not None else []
+    qs = product_list(actor=actor, filters=filters, search=len(branches) < 2)
     if detailed:
         qs = qs.prefetch_related("tags")
-    return keyset_page(qs, ordering="name", cursor=cursor, size=size)
+    return keyset_page(
+        qs,
+        ordering="name",
+        cursor=cursor,
+        size=size,
+        any_of=branches if len(branches) > 1 else None,
+    )
 
 
 def product_get(*, actor: User, pk: Any) -> Product:

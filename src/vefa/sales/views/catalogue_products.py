@@ -27,6 +27,7 @@ from vefa.sales.views.catalogue_helpers import (
     is_htmx,
     money_text,
     number_text,
+    options_html,
     plain_number,
     query_without_cursor,
     require_manager,
@@ -73,7 +74,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "rows": [_row(p) for p in page.items],
         "filters": filters,
         "active_value": request.GET.get("active", ""),
-        "categories": _category_choices(actor),
+        "category_options": options_html(_category_choices(actor), filters.category),
         "base_query": query_without_cursor(request),
         "can_manage": can_manage(actor),
     }
