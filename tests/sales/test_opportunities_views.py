@@ -407,3 +407,21 @@ def test_board_team_filter_for_admins(
     html = client.get(reverse("sales:board") + f"?scope=all&team={team.pk}").content.decode()
     assert "North deal" in html and "South deal" not in html
     assert 'name="team"' in html
+
+
+def test_detail_lists_visible_quotes(rep, rep_other_team, opp, own_customer, other_customer):
+    from vefa.sales.models import Quote
+
+    Quote.objects.create(
+        number="Q-2026-0001", customer=own_customer, opportunity=opp, owner=rep, team=rep.team
+    )
+    Quote.objects.create(
+        number="Q-2026-0002",
+        customer=other_customer,
+        opportunity=opp,
+        owner=rep_other_team,
+        team=rep_other_team.team,
+    )
+    html = client_for(rep).get(reverse("sales:opportunity_detail", args=[opp.pk])).content
+    text = html.decode()
+    assert "Q-2026-0001" in text and "Q-2026-0002" not in text
