@@ -524,7 +524,7 @@ class _Table:
         adapters: list[tuple[int, Any]] = []
         for i, f in enumerate(self.fields):
             if isinstance(f, models.DateTimeField):
-                adapters.append((i, ops.adapt_datetimefield_value))
+                adapters.append((i, _memo(ops.adapt_datetimefield_value)))
             elif isinstance(f, models.DecimalField) and not decimal_as_is:
                 adapters.append(
                     (
@@ -556,6 +556,19 @@ class _Table:
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)  # noqa: S608
         return len(values)
+
+
+def _memo(adapt: Any) -> Any:
+    """``adapt`` remembering its results: a batch repeats the same few times (its "now")."""
+    cache: dict[Any, Any] = {}
+
+    def adapted(value: Any) -> Any:
+        found = cache.get(value)
+        if found is None:
+            found = cache[value] = adapt(value)
+        return found
+
+    return adapted
 
 
 _tables: dict[type[Any], _Table] = {}

@@ -114,6 +114,8 @@ ERROR_HEADER = ("row", "column", "value", "reason")
 
 def _cell(value: Any) -> str:
     """A cell as text: numbers without float noise, dates in ISO form, formulas as typed."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
