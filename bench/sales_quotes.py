@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
         f"({os.cpu_count()} CPUs, shared with other work), Python {platform.python_version()}, "
-        f"{db}.",
+        f"{db}; load average {os.getloadavg()[0]:.1f} when done.",
         "",
         f"    {command}",
         "",
@@ -484,7 +484,8 @@ def main(argv: list[str] | None = None) -> None:
         "| language | p50 ms | p95 ms | max ms | bytes | pages |",
         "|---|---:|---:|---:|---:|---:|",
         *[
-            f"| {lang} | {p50:.0f} | {p95:.0f} | {mx:.0f} | {size:,} | {pages} |"
+            f"| {lang} | {p50:.0f} | {p95:.0f} | {mx:.0f} | {f'{size:,}' if size else '—'} | "
+            f"{pages or '—'} |"
             for lang, p50, p95, mx, size, pages in pdfs
         ],
         "",
