@@ -166,6 +166,25 @@ def test_every_order_total_is_the_sum_of_its_lines_rounded_for_its_currency(read
     assert all(x.total == x.total.to_integral_value() for x in irr)
 
 
+def test_this_months_lines_are_priced_as_the_price_lists_price_them(reads):
+    # given the Turkish-lira orders of this month (the lira list prices are this month's)
+    from vefa.sales.pricing import customer_tag_ids, price_for
+
+    today = timezone.now().astimezone(datetime.UTC).date()
+    start = datetime.datetime(today.year, today.month, 1, tzinfo=datetime.UTC)
+    lines = OrderLine.objects.filter(
+        order__currency="TRY", order__ordered_at__gte=start
+    ).select_related("order", "product")
+    assert lines.exists()
+    for line in lines:
+        tags = customer_tag_ids(line.order.customer_id)
+        price = price_for(
+            line.product, currency="TRY", quantity=line.quantity, customer_tag_ids=tags, on=today
+        )
+        # then each price is the one the order form would have proposed
+        assert price is not None and price.unit_price == line.unit_price, line.order.number
+
+
 def test_every_order_has_exactly_one_purchase_with_the_same_amount(reads):
     purchases = Interaction.objects.filter(kind="purchase")
     by_order = Counter(purchases.values_list("related_id", flat=True))

@@ -350,6 +350,8 @@ class SalesCore:
                 },
             )
             for quantity, share in ((1, "0.88"), (10, "0.82")):
+                if product.service:
+                    break  # services cost the same for everyone
                 if quantity > 1 and product.qclass not in ("s", "d", "m"):
                     continue
                 self.data.add(

@@ -12,6 +12,10 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
 from vefa.demo.build import DAY, HOUR, to_date
 from vefa.demo.people import pick, weighted
 from vefa.demo.sales_catalogue import (
@@ -412,7 +416,7 @@ class PipelineMaker(OrderMaker):
                 "id": self.ids("sales_contract"),
                 "number": "",
                 "customer_id": buyer.id,
-                "title": f"{title} {start.year}",
+                "title": title,
                 "owner_id": owner,
                 "team_id": buyer.row["team_id"],
                 "status": status,
@@ -449,7 +453,13 @@ class PipelineMaker(OrderMaker):
         lines: list[Line] = []
         opportunity = self.opportunity(buyer, stage, created, lines, name_product=contract["title"])
         target = won["value"] if won else contract["value"]
-        opportunity.update(amount=target, renewal_of_id=contract["id"], source="")
+        # named and valued as ``contracts_process_renewals`` opens it
+        owner = next((u for u in self.b.staff.users.values() if u.pk == contract["owner_id"]), None)
+        with translation.override((owner.language if owner else "") or settings.LANGUAGE_CODE):
+            name = gettext("Renewal: %(title)s") % {"title": contract["title"]}
+        opportunity.update(
+            name=name[:200], amount=target, renewal_of_id=contract["id"], source="", contact_id=None
+        )
         if still_open:
             opportunity["expected_close_date"] = contract["end_date"]
             opportunity["forecast_category"] = "commit" if stage["order"] else "best_case"
