@@ -360,8 +360,8 @@ def forecast(
                 bucket.target = (bucket.target or ZERO) + share
             first = month_add(first, 1)
 
-    pipelines, stages = _history(base, today)
-    _history_forecast(open_qs, months, pipelines, stages, today, timezone.now(), convert)
+    pipelines, stages, open_rows = _history(base, today, timezone.now())
+    _history_forecast(open_rows, months, pipelines, stages, today, convert)
     for (pipeline_id, month), value in weighted_by_pipeline.items():
         history = pipelines.get(pipeline_id)
         if history is None or not history.enough:
@@ -388,18 +388,28 @@ def forecast(
 
 
 def _history(
-    base: QuerySet[Opportunity], today: datetime.date
-) -> tuple[dict[int, PipelineHistory], dict[int, list[StageHistory]]]:
-    """Win rate and cycle per pipeline, days per open stage (see the module notes)."""
+    base: QuerySet[Opportunity], today: datetime.date, now: datetime.datetime
+) -> tuple[dict[int, PipelineHistory], dict[int, list[StageHistory]], list[dict[str, Any]]]:
+    """Win rate and cycle per pipeline, days per open stage (see the module notes), and the
+    open deals grouped by pipeline, stage, currency and whole days in their stage.
+
+    Two scans: one over the deals closed in the last year (count by pipeline and status,
+    mean cycle of the won), one over the open deals (the mean time to reach each stage,
+    with conditional aggregates, and the amounts the history row needs).
+    """
     since = day_start(today) - datetime.timedelta(days=365)
     names = dict(Pipeline.objects.values_list("pk", "name"))
     pipelines: dict[int, PipelineHistory] = {}
+    recent = Q(created_at__gte=since)
     closed = (
         base.filter(
             status__in=(OpportunityStatus.WON, OpportunityStatus.LOST), closed_at__gte=since
         )
         .values("pipeline_id", "status")
-        .annotate(deals=Count("id"))
+        .annotate(
+            deals=Count("id"),
+            days=Avg(DaysBetween(F("closed_at"), F("created_at")), filter=recent),
+        )
         .order_by()
     )
     for row in closed:
@@ -409,26 +419,31 @@ def _history(
         )
         if row["status"] == OpportunityStatus.WON:
             entry.won += row["deals"]
+            entry.cycle_days = _days(row["days"])
         else:
             entry.lost += row["deals"]
-    cycle = DaysBetween(F("closed_at"), F("created_at"))
-    for row in (
-        base.filter(status=OpportunityStatus.WON, closed_at__gte=since, created_at__gte=since)
-        .values("pipeline_id")
-        .annotate(days=Avg(cycle))
+    counted = ~Q(forecast_category=ForecastCategory.OMITTED)
+    open_rows = list(
+        base.filter(status=OpportunityStatus.OPEN)
+        .annotate(spent=DaysBetween(Value(now), F("stage_changed_at"), whole=True))
+        .values("pipeline_id", "stage_id", "currency", "spent")
+        .annotate(
+            total=Sum("amount", filter=counted),
+            reach=Sum(DaysBetween(F("stage_changed_at"), F("created_at")), filter=recent),
+            reached=Count("id", filter=recent),
+        )
         .order_by()
-    ):
-        if row["pipeline_id"] in pipelines:
-            pipelines[row["pipeline_id"]].cycle_days = _days(row["days"])
-    reach = DaysBetween(F("stage_changed_at"), F("created_at"))
-    reached: dict[int, tuple[Decimal, int]] = {}
-    for row in (
-        base.filter(status=OpportunityStatus.OPEN, created_at__gte=since)
-        .values("stage_id")
-        .annotate(days=Avg(reach), deals=Count("id"))
-        .order_by()
-    ):
-        reached[row["stage_id"]] = (_days(row["days"]) or ZERO, row["deals"])
+    )
+    sums: dict[int, list[Any]] = {}
+    for row in open_rows:
+        entry = sums.setdefault(row["stage_id"], [0.0, 0])
+        entry[0] += float(row["reach"] or 0)
+        entry[1] += int(row["reached"] or 0)
+    reached: dict[int, tuple[Decimal, int]] = {
+        stage_id: (_days(total / count) or ZERO, count)
+        for stage_id, (total, count) in sums.items()
+        if count
+    }
     stages: dict[int, list[StageHistory]] = defaultdict(list)
     open_stages = Stage.objects.filter(kind=StageKind.OPEN).order_by("pipeline_id", "order", "id")
     by_pipeline: dict[int, list[Stage]] = defaultdict(list)
@@ -455,16 +470,15 @@ def _history(
                     deals=reached.get(stage.pk, (ZERO, 0))[1],
                 )
             )
-    return pipelines, stages
+    return pipelines, stages, open_rows
 
 
 def _history_forecast(
-    open_qs: QuerySet[Opportunity],
+    open_rows: list[dict[str, Any]],
     months: dict[datetime.date, ForecastMonth],
     pipelines: dict[int, PipelineHistory],
     stages: dict[int, list[StageHistory]],
     today: datetime.date,
-    now: datetime.datetime,
     convert: Any,
 ) -> None:
     """Add amount × historic win rate to the month each open deal is predicted to close."""
@@ -473,15 +487,9 @@ def _history_forecast(
         for i, stage in enumerate(per):
             later = sum((s.days for s in per[i + 1 :]), ZERO)
             remaining[stage.stage_id] = (stage.days, later)
-    rows = (
-        open_qs.annotate(spent=DaysBetween(Value(now), F("stage_changed_at"), whole=True))
-        .values("pipeline_id", "stage_id", "currency", "spent")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in rows:
+    for row in open_rows:
         history = pipelines.get(row["pipeline_id"])
-        if history is None or not history.enough:
+        if history is None or not history.enough or not row["total"]:
             continue  # the weighted figure stands in (added by ``forecast``)
         own, later = remaining.get(row["stage_id"], (ZERO, ZERO))
         spent = Decimal(max(0, int(row["spent"] or 0)))
