@@ -393,7 +393,8 @@ def _report(results: list[dict[str, Any]], opportunities: int, command: str) -> 
             lines.append(
                 f"| {result['vendor']} | {row['kind']} | {row['role']} | {row['rounds']} | "
                 f"{row['p50']:.1f} | {row['p95']:.1f} | {row['max']:.1f} | "
-                f"{row['cpu50']:.1f} | {row['cpu95']:.1f} | {row['target']:.0f} | {met} | {row['bytes'] // 1024} KiB | `{row['url']}` |"
+                f"{row['cpu50']:.1f} | {row['cpu95']:.1f} | {row['target']:.0f} | {met} | "
+                f"{row['bytes'] // 1024} KiB | `{row['url']}` |"
             )
     return "\n".join(lines) + "\n"
 
