@@ -393,7 +393,9 @@ def board(
         counts[stage_id] += n
         per_currency[currency] += n
         sums.setdefault(stage_id, {})[currency] = total or Decimal(0)
-    main = per_currency.most_common(1)[0][0] if per_currency else "TRY"
+    # The most common currency; a tie goes to the code first in the alphabet, so every
+    # request (and every column re-read after a move) picks the same one.
+    main = min(per_currency, key=lambda c: (-per_currency[c], c)) if per_currency else "TRY"
     now = timezone.now()
     columns = []
     for stage in stages:
