@@ -142,3 +142,101 @@ def test_bulk_denied_for_service_agent(own_customer):
     )
     assert response.status_code == 403
     assert Order.objects.count() == 0
+
+
+def _create(client, customer_id, **extra):
+    payload = {
+        "customer_id": customer_id,
+        "currency": "TRY",
+        "lines": [{"description": "Çay", "quantity": "2", "unit_price": "10.005"}],
+        **extra,
+    }
+    return post(client, f"{BASE}/orders", payload)
+
+
+def test_create_read_update_with_etag_and_idempotency(rep, own_customer):
+    client = client_for(rep)
+    first = post(
+        client,
+        f"{BASE}/orders",
+        {
+            "customer_id": own_customer.pk,
+            "currency": "TRY",
+            "lines": [{"description": "Çay", "quantity": "2", "unit_price": "10.005"}],
+        },
+        **{"Idempotency-Key": "k-1"},
+    )
+    assert first.status_code == 201, first.content
+    again = post(
+        client,
+        f"{BASE}/orders",
+        {
+            "customer_id": own_customer.pk,
+            "currency": "TRY",
+            "lines": [{"description": "Çay", "quantity": "2", "unit_price": "10.005"}],
+        },
+        **{"Idempotency-Key": "k-1"},
+    )
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Order.objects.count() == 1
+    body = first.json()
+    assert body["total"] == "20.01" or Decimal(body["total"]) == Decimal("20.01")
+    assert body["next_statuses"] == ["confirmed", "cancelled"]
+    url = first["Location"]
+    etag = client.get(url)["ETag"]
+    ok = client.patch(
+        url,
+        data=json.dumps({"notes": "x"}),
+        content_type="application/json",
+        headers={"If-Match": etag},
+    )
+    assert ok.status_code == 200
+    stale = client.patch(
+        url,
+        data=json.dumps({"notes": "y"}),
+        content_type="application/json",
+        headers={"If-Match": etag},
+    )
+    assert stale.status_code == 412
+    skip = post(client, f"{url}/status", {"status": "shipped"})
+    assert skip.status_code == 422
+    assert post(client, f"{url}/status", {"status": "confirmed"}).status_code == 200
+    shipment = post(client, f"{url}/shipments", {"carrier": "PTT", "status": "in_transit"})
+    assert shipment.status_code == 201
+    assert client.get(url).json()["status"] == "shipped"
+    delivered = client.patch(
+        f"{BASE}/shipments/{shipment.json()['id']}",
+        data=json.dumps({"status": "delivered"}),
+        content_type="application/json",
+    )
+    assert delivered.status_code == 200
+    assert client.get(url).json()["status"] == "delivered"
+    paid = post(client, f"{url}/payments", {"amount": "20.01", "method": "card"})
+    assert paid.status_code == 201
+    listed = client.get(f"{BASE}/orders?status=delivered").json()
+    assert [o["id"] for o in listed["items"]] == [body["id"]]
+
+
+def test_api_hides_what_the_caller_may_not_change(
+    rep, rep_other_team, other_customer, own_customer
+):
+    from tests.factories import UserFactory
+
+    theirs = _create(client_for(rep_other_team), other_customer.pk).json()
+    client = client_for(rep)
+    assert client.get(f"{BASE}/orders/{theirs['id']}").status_code == 404
+    assert (
+        post(client, f"{BASE}/orders/{theirs['id']}/status", {"status": "confirmed"}).status_code
+        == 404
+    )
+    assert _create(client, other_customer.pk).status_code == 422
+    agent = client_for(UserFactory(role="marketer"))
+    assert agent.get(f"{BASE}/orders/{theirs['id']}").status_code == 200
+    before = ChangeLogEntry.objects.count()
+    assert (
+        post(agent, f"{BASE}/orders/{theirs['id']}/status", {"status": "confirmed"}).status_code
+        == 404
+    )
+    assert post(agent, f"{BASE}/orders/{theirs['id']}/payments", {"amount": "1"}).status_code == 404
+    assert _create(agent, own_customer.pk).status_code == 403
+    assert ChangeLogEntry.objects.count() == before
