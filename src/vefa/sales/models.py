@@ -380,6 +380,10 @@ class Opportunity(VefaModel, CustomFieldsMixin, TaggableMixin):
             models.Index(fields=["status", "expected_close_date"], name="opp_close"),
             models.Index(fields=["customer", "-created_at"], name="opp_customer"),
             models.Index(fields=["status", "closed_at"], name="opp_closed"),
+            # The list's sorts, each with the id that breaks ties for keyset paging.
+            models.Index(fields=["created_at", "id"], name="opp_created"),
+            models.Index(fields=["amount", "id"], name="opp_amount"),
+            models.Index(fields=["name", "id"], name="opp_name"),
         ]
 
     def __str__(self) -> str:
