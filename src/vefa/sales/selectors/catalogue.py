@@ -110,7 +110,7 @@ def category_descendants(category_id: int) -> list[int]:
 
 # A text search lists at most this many products found by word (newest first); more
 # matches ask the user to type more (``ProductFilters.truncated``).
-MAX_WORD_MATCHES = 1000
+MAX_WORD_MATCHES = 200
 
 
 def product_word_matches(q: str) -> tuple[list[int], bool]:
