@@ -178,3 +178,11 @@ def test_service_agent_reads_but_cannot_change(rep, own_customer):
     assert client.post(reverse("sales:contract_renew_now", args=[contract.pk])).status_code == 404
     assert client.get(reverse("sales:contract_create")).status_code == 404
     assert Contract.objects.get(pk=contract.pk).version == 1
+
+
+def test_edit_form_shows_large_values_in_plain_digits(rep, own_customer):
+    contract = make(rep, own_customer, value="125000000", currency="IRR")
+    page = login(rep).get(reverse("sales:contract_edit", args=[contract.pk]))
+    html = page.content.decode()
+    assert 'value="125000000"' in html
+    assert "E+" not in html

@@ -17,7 +17,9 @@ def date_input() -> forms.DateInput:
 
 
 class ContractForm(BootstrapMixin, forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"dir": "auto"})
+    )
     start_date = forms.DateField(label=_("Start"), widget=date_input())
     end_date = forms.DateField(label=_("End"), widget=date_input())
     value = forms.CharField(
@@ -44,7 +46,7 @@ class ContractForm(BootstrapMixin, forms.Form):
     auto_renew = forms.BooleanField(label=_("Renews automatically"), required=False)
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, required=False)
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"})
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -208,7 +208,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "title": contract.title,
             "start_date": contract.start_date,
             "end_date": contract.end_date,
-            "value": contract.value.normalize() if contract.value else "0",
+            "value": format(contract.value.normalize(), "f") if contract.value else "0",
             "currency": contract.currency,
             "billing_period": contract.billing_period,
             "status": contract.status,

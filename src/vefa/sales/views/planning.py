@@ -129,7 +129,7 @@ def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = TargetEditForm(
         request.POST if request.method == "POST" else None,
         initial={
-            "amount": target.amount.normalize(),
+            "amount": format(target.amount.normalize(), "f"),
             "currency": target.currency,
             "version": target.version,
         },
