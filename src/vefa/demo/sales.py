@@ -32,7 +32,7 @@ from vefa.demo.bench.generate import ts
 from vefa.demo.bench.loaders import Loader
 from vefa.demo.bench.tables import TableSpec
 from vefa.demo.build import DAY, DemoBuilder, Ids, to_date
-from vefa.demo.sales_core import ONE, SalesData, epoch_of
+from vefa.demo.sales_core import ONE, Existing, SalesData, epoch_of
 from vefa.demo.sales_pipeline import PipelineMaker
 from vefa.sales import models as sales
 from vefa.sales.numbering import reserve_numbers
@@ -214,15 +214,12 @@ def load_sales(builder: DemoBuilder, loader: Loader) -> dict[str, int]:
     """Make the sales records for the demo in ``builder``, link its purchase interactions
     (before they are written) and write the sales tables. Returns rows per table."""
     ids = Ids({m._meta.db_table: _max_id(loader, m) for m in MODELS})
-    existing = frozenset(
-        sales.ExchangeRate.objects.values_list("currency", "quote_currency", "day")
-    )
     maker = SalesBuilder(
         builder,
         ids=ids,
         reserve=lambda kind, count, year: reserve_numbers(kind, count, year=year),
         pipelines=pipelines(),
-        existing_rates=existing,
+        existing=Existing.load(),
     )
     data = maker.build()
     counts: dict[str, int] = {}

@@ -104,6 +104,29 @@ class Line:
     unit_cost: Decimal
 
 
+@dataclass(frozen=True)
+class Existing:
+    """Catalogue records the installation has already (the demo reuses or steps around them)."""
+
+    rates: frozenset[tuple[str, str, datetime.date]] = frozenset()
+    categories: dict[str, int] = field(default_factory=dict)  # top-level, by name
+    competitors: dict[str, int] = field(default_factory=dict)
+    skus: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls) -> Existing:
+        return cls(
+            rates=frozenset(
+                sales.ExchangeRate.objects.values_list("currency", "quote_currency", "day")
+            ),
+            categories=dict(
+                sales.ProductCategory.objects.filter(parent=None).values_list("name", "id")
+            ),
+            competitors=dict(sales.Competitor.objects.values_list("name", "id")),
+            skus=frozenset(sales.Product.objects.values_list("sku", flat=True)),
+        )
+
+
 @dataclass
 class SalesData:
     rows: dict[type[models.Model], list[dict[str, Any]]] = field(
@@ -126,7 +149,7 @@ class SalesCore:
         ids: Ids,
         reserve: Reserve,
         pipelines: dict[str, list[dict[str, Any]]],
-        existing_rates: frozenset[tuple[str, str, datetime.date]] = frozenset(),
+        existing: Existing | None = None,
     ) -> None:
         self.b = builder
         self.rng = FastRandom(SEED)
@@ -136,7 +159,7 @@ class SalesCore:
         self.ids = ids
         self.reserve = reserve
         self.stages = pipelines  # pipeline kind → its stages (id, pipeline_id, kind, …)
-        self.existing_rates = existing_rates
+        self.existing = existing or Existing()
         self.data = SalesData()
         self.products: list[Product] = []
         self.by_family: dict[str, list[Product]] = defaultdict(list)
@@ -237,7 +260,7 @@ class SalesCore:
             created = epoch_of(day) + 15 * HOUR
             for base in codes:
                 for quote in codes:
-                    if base == quote or (base, quote, day) in self.existing_rates:
+                    if base == quote or (base, quote, day) in self.existing.rates:
                         continue
                     value = (per_eur[quote] / per_eur[base]).quantize(Decimal("1e-10"))
                     self.data.add(
@@ -259,15 +282,17 @@ class SalesCore:
         opened = self.start - 30 * DAY
         span = self.now - self.start
         for code, name, items in CATALOGUE:
-            category = self.data.add(
-                sales.ProductCategory,
-                {
-                    "id": self.ids("sales_productcategory"),
-                    "name": name,
-                    "parent_id": None,
-                    **self.stamps(opened, user),
-                },
-            )
+            category: dict[str, Any] = {"id": self.existing.categories.get(name)}
+            if category["id"] is None:
+                category = self.data.add(
+                    sales.ProductCategory,
+                    {
+                        "id": self.ids("sales_productcategory"),
+                        "name": name,
+                        "parent_id": None,
+                        **self.stamps(opened, user),
+                    },
+                )
             for number, (family, title, eur, unit, qclass) in enumerate(items, start=1):
                 since = opened
                 if title in INTRODUCED_LATER:
@@ -282,7 +307,7 @@ class SalesCore:
                 product = Product({}, family, Decimal(eur), cost, qclass, since, until)
                 row = {
                     "id": self.ids("sales_product"),
-                    "sku": f"{code}-{number:03d}",
+                    "sku": self.sku(f"{code}-{number:03d}"),
                     "name": title,
                     "description": "",
                     "category_id": category["id"],
@@ -511,20 +536,30 @@ class SalesCore:
         row["tax_total"] = sums.tax
         row["total"] = round_money(sums.total, row["currency"])
 
+    def sku(self, sku: str) -> str:
+        """``sku``, or a variant of it when a product of the installation has it already."""
+        candidate, number = sku, 1
+        while candidate in self.existing.skus:
+            number += 1
+            candidate = f"{sku}-{number}"
+        return candidate
+
     def competitor_rows(self) -> None:
         for name, site, markets in COMPETITORS:
-            row = self.data.add(
-                sales.Competitor,
-                {
-                    "id": self.ids("sales_competitor"),
-                    "name": name,
-                    "website": site,
-                    "notes": "",
-                    **self.stamps(self.start - 20 * DAY, self.creator),
-                },
-            )
+            competitor = self.existing.competitors.get(name)
+            if competitor is None:
+                competitor = self.data.add(
+                    sales.Competitor,
+                    {
+                        "id": self.ids("sales_competitor"),
+                        "name": name,
+                        "website": site,
+                        "notes": "",
+                        **self.stamps(self.start - 20 * DAY, self.creator),
+                    },
+                )["id"]
             for market in markets:
-                self.competitors[market].append(row["id"])
+                self.competitors[market].append(competitor)
 
 
 _PERSON_LINES = weighted((("1", 55), ("2", 25), ("3", 12), ("4", 5), ("5", 3)))

@@ -447,7 +447,8 @@ class PipelineMaker(OrderMaker):
         created = contract["reminded_at"] or epoch_of(contract["end_date"]) - 30 * DAY
         if still_open:
             soon = contract["end_date"] - self.today < datetime.timedelta(days=20)
-            stage = stages[1] if soon and rng.random() < 0.6 and len(stages) > 1 else stages[0]
+            open_stages = [s for s in stages if s["kind"] == "open"]
+            stage = open_stages[-1] if soon and rng.random() < 0.6 else open_stages[0]
         else:
             stage = next(s for s in stages if s["kind"] == ("won" if won else "lost"))
         lines: list[Line] = []
