@@ -350,9 +350,10 @@ def child_run_job(job_id: int, trace: bool = False) -> None:
     )
 
 
-def run_child(job_id: int) -> dict[str, Any]:
+def run_child(job_id: int, trace: bool = False) -> dict[str, Any]:
+    extra = ["--trace"] if trace else []
     out = subprocess.run(
-        [sys.executable, "-m", "bench.sales_orders", "job", str(job_id)],
+        [sys.executable, "-m", "bench.sales_orders", "job", str(job_id), *extra],
         capture_output=True,
         text=True,
         check=True,
