@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
-from vefa.accounts.access import restrict
+from vefa.accounts.access import policy_key_of, restrict, scope_for
+from vefa.accounts.choices import Scope
 from vefa.common.paging import Page, keyset_page
 from vefa.sales.models import (
     Competitor,
@@ -57,17 +58,10 @@ class CategoryNode(NamedTuple):
         return self.pk
 
 
-def category_tree(*, actor: User) -> list[tuple[CategoryNode, int]]:
-    """Every category with its depth, parents before their children, siblings by name.
+_tree_cache: dict[str, Any] = {}
 
-    Categories are few (hundreds), so the tree is built in Python from one narrow query.
-    """
-    rows = [
-        CategoryNode(*row)
-        for row in restrict(ProductCategory.objects.all(), actor, "view")
-        .order_by("name", "id")
-        .values_list("pk", "name", "parent_id", "version")
-    ]
+
+def _build_tree(rows: list[CategoryNode]) -> list[tuple[CategoryNode, int]]:
     children: dict[int | None, list[CategoryNode]] = {}
     for row in rows:
         children.setdefault(row.parent_id, []).append(row)
@@ -84,17 +78,45 @@ def category_tree(*, actor: User) -> list[tuple[CategoryNode, int]]:
     return result
 
 
-def category_get(*, actor: User, pk: Any) -> ProductCategory:
-    return _get(ProductCategory.objects.select_related("parent"), actor=actor, pk=pk)
+def _whole_tree() -> list[tuple[CategoryNode, int]]:
+    """The whole tree, rebuilt only when a category was added, changed or deleted.
+
+    Every page of the product list shows the category picker; one aggregate query tells
+    whether the tree this process built last is still current.
+    """
+    stamp = ProductCategory.objects.aggregate(n=Count("pk"), top=Max("pk"), last=Max("updated_at"))
+    key = (stamp["n"], stamp["top"], stamp["last"])
+    if _tree_cache.get("key") != key:
+        rows = [
+            CategoryNode(*row)
+            for row in ProductCategory.objects.order_by("name", "id").values_list(
+                "pk", "name", "parent_id", "version"
+            )
+        ]
+        _tree_cache.update(key=key, tree=_build_tree(rows))
+    return list(_tree_cache["tree"])
+
+
+def category_tree(*, actor: User) -> list[tuple[CategoryNode, int]]:
+    """Every category the actor may see with its depth, parents before their children,
+    siblings by name. Categories are few (hundreds): the tree is built in Python."""
+    if scope_for(actor, policy_key_of(ProductCategory), "view") == Scope.ALL:
+        return _whole_tree()
+    rows = [
+        CategoryNode(*row)
+        for row in restrict(ProductCategory.objects.all(), actor, "view")
+        .order_by("name", "id")
+        .values_list("pk", "name", "parent_id", "version")
+    ]
+    return _build_tree(rows)
 
 
 def category_descendants(category_id: int) -> list[int]:
     """``category_id`` and the ids of every category below it."""
-    links = list(ProductCategory.objects.values_list("pk", "parent_id"))
     below: dict[int, list[int]] = {}
-    for pk, parent in links:
-        if parent is not None:
-            below.setdefault(parent, []).append(pk)
+    for node, _depth in _whole_tree():
+        if node.parent_id is not None:
+            below.setdefault(node.parent_id, []).append(node.pk)
     result, todo = [], [category_id]
     while todo:
         key = todo.pop()
@@ -105,12 +127,16 @@ def category_descendants(category_id: int) -> list[int]:
     return result
 
 
+def category_get(*, actor: User, pk: Any) -> ProductCategory:
+    return _get(ProductCategory.objects.select_related("parent"), actor=actor, pk=pk)
+
+
 # --- products ----------------------------------------------------------------------------
 
 
 # A text search lists at most this many products found by word (newest first); more
 # matches ask the user to type more (``ProductFilters.truncated``).
-MAX_WORD_MATCHES = 200
+MAX_WORD_MATCHES = 100
 
 
 def product_word_matches(q: str) -> tuple[list[int], bool]:

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.formats import number_format
 from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from vefa.accounts.access import can_create
 from vefa.accounts.models import User
@@ -96,11 +96,19 @@ def plain_number(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+_options_cache: dict[str, Any] = {}
+
+
 def options_html(choices: list[tuple[int, str]], selected: int | None) -> SafeString:
     """``<option>``s for a long select (hundreds of categories), built without the template
-    engine's per-option cost; labels are escaped."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((str(pk), " selected" if pk == selected else "", label) for pk, label in choices),
-    )
+    engine's per-option cost and kept while the choices stay the same; labels are escaped."""
+    key = tuple(choices)
+    if _options_cache.get("key") != key:
+        html = format_html_join(
+            "", '<option value="{}">{}</option>', ((str(pk), label) for pk, label in choices)
+        )
+        _options_cache.update(key=key, html=str(html))
+    html = _options_cache["html"]
+    if selected is not None:
+        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>')
+    return mark_safe(html)  # noqa: S308 (built by format_html_join above)
