@@ -703,8 +703,7 @@ def quote_line_update(
             on=quote.issued_on,
         )
         for field in (*LINE_KEYS, "gross", "discount", "net", "tax", "total"):
-            target = "product" if field == "product" else field
-            setattr(current, target, getattr(built, target))
+            setattr(current, field, getattr(built, field))
         current.updated_by = actor
         current.version += 1
         current.save()
