@@ -13,6 +13,27 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
+def _default_pipelines(request):
+    """The default pipelines a data migration creates, present in every database test.
+
+    A transactional test (browser tests) ends by emptying every table, data-migration rows
+    included, so the next test would start without them; they are put back here.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("db")
+    from django.conf import settings
+
+    from vefa.sales.defaults import create_default_pipelines
+    from vefa.sales.models import Pipeline, Stage
+
+    create_default_pipelines(Pipeline, Stage, settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _forget_cached_field_definitions():
     """Each test starts without the searchable custom fields an earlier test cached.
 
