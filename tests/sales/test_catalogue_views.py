@@ -444,3 +444,21 @@ def test_pipeline_page_adds_and_renames_pipelines(manager, pipeline):
     assert "must be active" in response.content.decode()
     made.refresh_from_db()
     assert made.is_active
+
+
+def test_a_category_with_sub_categories_pages_in_name_order(manager, category):
+    subs = [ProductCategory.objects.create(name=f"Alt {i}", parent=category) for i in range(3)]
+    Product.objects.bulk_create(
+        [Product(sku=f"S-{i:03}", name=f"Ürün {i:03}", category=subs[i % 3]) for i in range(70)]
+        + [Product(sku="ELSE", name="Başka")]
+    )
+    from vefa.sales.selectors.catalogue import ProductFilters, product_page
+
+    filters = ProductFilters(category=category.pk)
+    first = product_page(actor=manager, filters=filters, size=50)
+    second = product_page(actor=manager, filters=filters, cursor=first.next_cursor, size=50)
+    names = [p.name for p in first.items + second.items]
+    assert names == [f"Ürün {i:03}" for i in range(70)]
+    assert second.next_cursor is None
+    back = product_page(actor=manager, filters=filters, cursor=second.previous_cursor, size=50)
+    assert [p.pk for p in back.items] == [p.pk for p in first.items]

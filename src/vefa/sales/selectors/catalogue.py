@@ -137,6 +137,8 @@ def category_get(*, actor: User, pk: Any) -> ProductCategory:
 # A text search lists at most this many products found by word (newest first); more
 # matches ask the user to type more (``ProductFilters.truncated``).
 MAX_WORD_MATCHES = 100
+# Up to this many categories (one with its sub-categories) are read one index range each.
+MAX_CATEGORY_BRANCHES = 40
 
 
 def product_word_matches(q: str) -> tuple[list[int], bool]:
@@ -240,12 +242,19 @@ def product_page(
     size: int = 50,
     detailed: bool = False,
 ) -> Page[Product]:
-    """One keyset page of products by name (constant queries whatever the page size)."""
-    # Each search branch is read as its own ordered range (the SKU index; the name index,
-    # whose entries alone answer "name contains") and the page merged from them, instead of
-    # one walk over the name index fetching every row to test the SKU too.
+    """One keyset page of products by name (a bounded number of queries, no COUNT).
+
+    Each search branch (an SKU prefix, the products found by word) is read as its own
+    ordered range and the page merged from them. Without a search, a category with
+    sub-categories is read the same way, one ``(category, name)`` index range per category,
+    instead of walking the name index and fetching rows until a page of them is found.
+    """
     branches = filters.search_branches() if filters is not None else []
     qs = product_list(actor=actor, filters=filters, search=len(branches) < 2)
+    if not branches and filters is not None and filters.category is not None:
+        ids = category_descendants(filters.category)
+        if 1 < len(ids) <= MAX_CATEGORY_BRANCHES:
+            branches = [Q(category_id=key) for key in ids]
     if detailed:
         qs = qs.prefetch_related("tags")
     return keyset_page(
