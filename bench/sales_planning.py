@@ -30,6 +30,7 @@ import math
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -273,7 +274,22 @@ def _measure(
     return samples, cpu, len(response.content)
 
 
-def run_one(vendor: str, rounds: int, seed: int, opportunities: int) -> dict[str, Any]:
+def _existing() -> dict[str, Any]:
+    """The users and pipeline of a database this script generated before (``--reuse``)."""
+    from vefa.accounts.models import User
+    from vefa.sales.models import Pipeline
+
+    admin = User.objects.filter(role="admin").order_by("pk").first()
+    manager = User.objects.filter(role="sales_manager").order_by("pk").first()
+    assert admin is not None and manager is not None, "no generated data to reuse"
+    rep = User.objects.filter(role="sales_rep", team_id=manager.team_id).order_by("pk").first()
+    pipeline = Pipeline.objects.get(kind="new_business", is_default=True)
+    return {"admin": admin, "manager": manager, "rep": rep, "pipeline": pipeline}
+
+
+def run_one(
+    vendor: str, rounds: int, seed: int, opportunities: int, reuse: bool = False
+) -> dict[str, Any]:
     """Generate and measure in this process (``DATABASE_URL`` already set for PostgreSQL)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vefa.config.settings")
     import django
@@ -289,7 +305,7 @@ def run_one(vendor: str, rounds: int, seed: int, opportunities: int) -> dict[str
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    data = _generate(seed, opportunities)
+    data = _existing() if reuse else _generate(seed, opportunities)
     _analyse()
     generated = time.perf_counter() - started
     print(f"{vendor}: generated in {generated:.0f} s", file=sys.stderr)
@@ -355,7 +371,10 @@ def _child(vendor: str, rounds: int, seed: int, opportunities: int) -> dict[str,
         env["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
     command = [sys.executable, "-m", "bench.sales_planning", "--child", vendor]
     command += ["--rounds", str(rounds), "--seed", str(seed), "--opportunities", str(opportunities)]
-    done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     sys.stderr.write(done.stderr)
     if done.returncode != 0:
         raise SystemExit(f"the {vendor} run failed")
@@ -406,10 +425,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--opportunities", type=int, default=OPPORTUNITIES)
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reuse",
+        choices=["sqlite", "postgresql"],
+        help="measure again, without generating, the database the settings point at "
+        "(VEFA_DATA_DIR or DATABASE_URL of an earlier run); prints the rows",
+    )
     options = parser.parse_args(argv)
-    if options.child:
-        result = run_one(options.child, options.rounds, options.seed, options.opportunities)
-        print(json.dumps(result))
+    if options.child or options.reuse:
+        result = run_one(
+            options.child or options.reuse,
+            options.rounds,
+            options.seed,
+            options.opportunities,
+            reuse=bool(options.reuse),
+        )
+        if options.reuse:
+            print(
+                _report(
+                    [result],
+                    options.opportunities,
+                    "python -m bench.sales_planning "
+                    f"--reuse {options.reuse} --rounds {options.rounds}",
+                )
+            )
+        else:
+            print(json.dumps(result))
         return 0
     vendors = ["sqlite", "postgresql"] if options.db == "both" else [options.db]
     results = [
