@@ -436,9 +436,9 @@ def _history(
     )
     sums: dict[int, list[Any]] = {}
     for row in open_rows:
-        entry = sums.setdefault(row["stage_id"], [0.0, 0])
-        entry[0] += float(row["reach"] or 0)
-        entry[1] += int(row["reached"] or 0)
+        stage_sums = sums.setdefault(row["stage_id"], [0.0, 0])
+        stage_sums[0] += float(row["reach"] or 0)
+        stage_sums[1] += int(row["reached"] or 0)
     reached: dict[int, tuple[Decimal, int]] = {
         stage_id: (_days(total / count) or ZERO, count)
         for stage_id, (total, count) in sums.items()
