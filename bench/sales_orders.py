@@ -518,6 +518,37 @@ def bench_list(data: dict[str, Any], rounds: int) -> list[tuple[Any, ...]]:
     return rows
 
 
+def analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def list_data() -> dict[str, Any]:
+    from vefa.accounts.models import User
+
+    analyze()
+    admin = User.objects.get(email="admin@bench.test")
+    reps = list(
+        User.objects.filter(email__startswith="rep").order_by("pk").values_list("pk", flat=True)
+    )
+    return {"admin": admin.pk, "reps": reps}
+
+
+def list_table(data: dict[str, Any], rounds: int) -> str:
+    rows = bench_list(data, rounds)
+    lines = [
+        "| user | scenario | wall p50 ms | wall p95 ms | CPU p50 ms | CPU p95 ms | n |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {u} | {n} | {p50:.1f} | {p95:.1f} | {c50:.1f} | {c95:.1f} | {k} |"
+        for u, n, p50, p95, c50, c95, k in rows
+    ]
+    return "\n".join(lines)
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
@@ -546,6 +577,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--kill-lines", type=int, default=60_000)
     run.add_argument("--rounds", type=int, default=40)
     run.add_argument("--seed", type=int, default=7)
+    listing = sub.add_parser("list")
+    listing.add_argument("--rounds", type=int, default=30)
     job = sub.add_parser("job")
     job.add_argument("job_id", type=int)
     job.add_argument("--trace", action="store_true")
@@ -553,6 +586,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "job":
         setup(fresh=False)
         child_run_job(args.job_id, trace=args.trace)
+        return
+    if args.command == "list":
+        # The list again on the data of the last run, after ANALYZE (what autovacuum or a
+        # scheduled ANALYZE gives a live database; right after a bulk load the planner has
+        # no statistics).
+        setup(fresh=False)
+        print(list_table(list_data(), args.rounds))
         return
 
     load_before = os.getloadavg()
@@ -574,6 +614,7 @@ def main(argv: list[str] | None = None) -> None:
     print("memory", memory, flush=True)
     kill = bench_kill(data, args.kill_lines, args.seed, folder)
     print("kill", kill, flush=True)
+    analyze()
     pages = bench_list(data, args.rounds)
     for row in pages:
         print("list", row, flush=True)
@@ -624,9 +665,13 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "Python's own peak allocation while importing (tracemalloc, separate runs): "
         + ", ".join(f"{m['lines']:,} lines: {m['python_peak_mb']:.1f} MB" for m in memory)
-        + ". The process's RSS also holds SQLite's 64 MB page cache and up to 256 MB of "
-        "memory-mapped database pages (the project's SQLite settings), which follow the "
-        "database's size, not the file's.",
+        + (
+            ". The process's RSS also holds SQLite's 64 MB page cache and up to 256 MB of "
+            "memory-mapped database pages (the project's SQLite settings), which follow the "
+            "database's size, not the file's."
+            if db == "SQLite"
+            else "."
+        ),
         "",
         "### Kill half way, then resume",
         "",
