@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Unit(models.TextChoices):
@@ -60,7 +61,7 @@ class LostReason(models.TextChoices):
 class QuoteStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SENT = "sent", _("Sent")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("quote status", "Accepted")
     REJECTED = "rejected", _("Rejected")
     EXPIRED = "expired", _("Expired")
     SUPERSEDED = "superseded", _("Superseded by a newer version")

@@ -18,6 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vefa.common.models import CustomFieldsMixin, TaggableMixin, VefaModel
 from vefa.customers.choices import Source
@@ -649,8 +650,8 @@ class Order(VefaModel, CustomFieldsMixin, TaggableMixin):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("order")
-        verbose_name_plural = _("orders")
+        verbose_name = pgettext_lazy("sales document", "order")
+        verbose_name_plural = pgettext_lazy("sales document", "orders")
         indexes = [
             models.Index(fields=["-ordered_at", "-id"], name="order_recent"),
             models.Index(fields=["owner", "-ordered_at", "-id"], name="order_owner"),
