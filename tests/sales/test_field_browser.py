@@ -107,7 +107,7 @@ def _page(chromium, live_server, size: str, language: str):
     width, height = SIZES[size]
     viewport = {"width": width, "height": height}
     context = chromium.new_context(base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(60_000)
     context.add_cookies([{"name": "vefa_language", "value": language, "url": live_server.url}])
     page = context.new_page()
     errors: list[str] = []
