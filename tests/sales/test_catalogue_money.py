@@ -302,3 +302,12 @@ def test_rate_table_loads_direct_rates_and_inverts_the_others():
     assert table.rate("USD", D0) == Decimal(1) / Decimal("0.025")
     assert table.convert(Decimal("2"), "USD", D0) == Decimal("80.00")
     assert RateTable.load("IRR").convert(Decimal(1), "EUR", D0) is None
+
+
+def test_an_amount_beyond_decimal_precision_is_a_money_error_not_a_crash():
+    from vefa.sales.money import MoneyError, line_amounts, round_money
+
+    with pytest.raises(MoneyError):
+        round_money("9" * 40, "TRY")
+    with pytest.raises(MoneyError):
+        line_amounts(quantity="9" * 20, unit_price="9" * 20, currency="TRY")

@@ -8,5 +8,6 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        # Search documents register themselves on import.
+        # Search documents, periodic jobs and job handlers register themselves on import.
         from vefa.sales import search, tasks  # noqa: F401
+        from vefa.sales.services import orders_import  # noqa: F401

@@ -123,7 +123,11 @@ def to_decimal(value: Any) -> Decimal:
 def round_money(amount: Any, currency: str) -> Decimal:
     """``amount`` rounded half away from zero to ``currency``'s minor unit."""
     exponent = Decimal(1).scaleb(-minor_digits(currency))
-    return to_decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+    try:
+        return to_decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # More digits than Decimal's precision: far beyond any amount the columns hold.
+        raise MoneyError("too large") from None
 
 
 def check_amount(amount: Any, *, allow_negative: bool = False) -> Decimal:
