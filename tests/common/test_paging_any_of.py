@@ -69,3 +69,31 @@ def test_no_match_in_any_branch_is_an_empty_page(customers):
     qs = Customer.objects.filter(branches[0] | branches[1])
     page = keyset_page(qs, ordering="name_key", cursor=None, size=5, any_of=branches)
     assert page.items == [] and not page.has_next and not page.has_previous
+
+
+def test_either_of_combines_one_condition_from_each_list():
+    from vefa.common.paging import either_of
+
+    a, b, c = Q(x=1), Q(y=2), Q(z=3)
+    assert len(either_of([a, b], [])) == 2
+    assert len(either_of([a, b], [c, a])) == 4
+    assert either_of([a], []) == []
+    assert either_of([], []) == []
+
+
+@pytest.mark.django_db
+def test_a_reps_team_list_reads_own_and_team_rows_and_matches_restrict(rep, team, rep_same_team):
+    from vefa.accounts.access import access_branches, restrict
+
+    for i in range(7):
+        make_customer(owner=rep, team=None, last_name=f"Own{i}")
+        make_customer(owner=rep_same_team, team=team, last_name=f"Team{i}")
+        make_customer(owner=None, team=None, last_name=f"Other{i}")
+    qs = restrict(Customer.objects.all(), rep, "view")
+    branches = access_branches(Customer, rep, "view")
+    assert len(branches) == 2
+    plain_forward, plain_backward = _walk(qs, ordering="name_key", any_of=None, size=3)
+    forward, backward = _walk(qs, ordering="name_key", any_of=branches, size=3)
+    assert forward == plain_forward
+    assert backward == plain_backward
+    assert len(forward) == 14

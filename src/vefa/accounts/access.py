@@ -223,6 +223,24 @@ def restrict(queryset: QuerySet[M], actor: User | None, action: Action = "view")
     return queryset if q is None else queryset.filter(q)
 
 
+def access_branches(model: type[Model], actor: User | None, action: Action = "view") -> list[Q]:
+    """The conditions ``restrict`` joins with OR for ``actor``, one per owner or team path.
+
+    A list page hands them to ``keyset_page(any_of=…)`` so each is read as its own range
+    in sort order (``owner = me`` and ``team = mine`` each have an index with the sort key);
+    empty when the scope is a single condition, everything or nothing.
+    """
+    if actor is None:
+        return []
+    scope = scope_for(actor, policy_key_of(model), action)
+    if scope in (Scope.ALL, Scope.NONE):
+        return []
+    branches = [Q(**{path: actor.pk}) for path in _owner_paths(model)]
+    if scope == Scope.TEAM and actor.team_id is not None:
+        branches += [Q(**{path: actor.team_id}) for path in _team_paths(model)]
+    return branches if len(branches) > 1 else []
+
+
 def _resolve(obj: Model, path: str) -> Any:
     """Follow ``a__b__c`` from ``obj``; the last step reads the ``_id`` column (no query)."""
     value: Any = obj

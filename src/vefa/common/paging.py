@@ -154,3 +154,13 @@ def _merged(
         return []
     by_pk = {row.pk: row for row in qs.filter(pk__in=ids)}
     return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def either_of(*alternatives: list[Q]) -> list[Q]:
+    """The branches for ``keyset_page(any_of=…)`` when a query requires one condition of
+    each list: every combination, one condition from each (lists left empty are ignored)."""
+    branches: list[Q] = [Q()]
+    for options in alternatives:
+        if options:
+            branches = [b & o for b in branches for o in options]
+    return branches if len(branches) > 1 else []

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
-from vefa.accounts.access import Action, can, restrict
+from vefa.accounts.access import Action, access_branches, can, restrict
 from vefa.common.errors import NotFound, PermissionDenied
-from vefa.common.paging import Page, keyset_page
+from vefa.common.paging import Page, either_of, keyset_page
 from vefa.common.text import fold
 from vefa.customers.choices import CustomerKind
 from vefa.customers.filters import CustomerFilterForm, LeadFilterForm, ListFilterForm, clean_filters
@@ -104,7 +104,8 @@ def customer_list(
     )
     qs = form.apply(visible_customers(actor)).select_related("owner", "team")
     qs = qs.prefetch_related(tag_prefetch())
-    return page_of(qs, form.ordering, cursor, size, any_of=form.search_branches())
+    branches = either_of(form.search_branches(), access_branches(Customer, actor, "view"))
+    return page_of(qs, form.ordering, cursor, size, any_of=branches)
 
 
 def customer_get(*, actor: User, pk: Any, action: Action = "view") -> Customer:
