@@ -327,6 +327,7 @@ def _revenue(
     from vefa.sales.models import Product, ProductCategory
 
     target = convert.target
+    everything = scope_for(actor, "sales.order", "view") == Scope.ALL
     orders = (
         restrict(Order.objects.all(), actor, "view")
         .filter(ordered_at__gte=t0, ordered_at__lt=t1)
@@ -341,19 +342,21 @@ def _revenue(
     stages: dict[Any, tuple[Decimal, int]] = {}
     main = _converted(
         orders,
+        # Customer columns first: with owner and team first SQLite would walk the whole
+        # table through the team index to save a sort, even for one rep's orders.
         dims=[
-            "owner_id",
-            "team_id",
             "customer__country",
             "customer__city",
             "customer__lifecycle_stage",
+            "owner_id",
+            "team_id",
         ],
         amount=net,
         currency="currency",
         moment="ordered_at",
         **span,
     )
-    for owner_id, team_id, country, city, stage, _code, amount, n in main:
+    for country, city, stage, owner_id, team_id, _code, amount, n in main:
         _add(reps, owner_id, amount, n)
         _add(teams, team_id, amount, n)
         _add(countries, country or "", amount, n)
@@ -385,7 +388,9 @@ def _revenue(
         amount=F("net"),
         currency="order__currency",
         moment="order__ordered_at",
-        scan=OrderLine._meta.db_table,
+        # All records: read the lines in table order. A scoped query reaches its orders
+        # through the owner or team index and their lines through the order index.
+        scan=OrderLine._meta.db_table if everything else "",
         **span,
     ):
         _add(by_product, product_id, amount, n)
