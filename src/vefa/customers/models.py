@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -146,6 +147,11 @@ class Customer(VefaModel, CustomFieldsMixin, TaggableMixin):
             models.Index(fields=["last_interaction_at", "id"], name="customer_lastcontact"),
             # The "last contact" sort key (never contacted = the epoch), see last_contact_key().
             models.Index(last_contact_key(), "id", name="customer_lastcontact_key"),
+            # A rep's list is read as "own" and "team" ranges (access_branches), each in the
+            # order of the chosen sort.
+            models.Index(F("owner"), last_contact_key(), "id", name="customer_owner_lastcontact"),
+            models.Index(F("team"), last_contact_key(), "id", name="customer_team_lastcontact"),
+            models.Index(fields=["country", "name_key", "id"], name="customer_country_name"),
             # The city filter (compared upper-cased by the database) with the name sort;
             # it also gives PostgreSQL statistics on the upper-cased city.
             models.Index(Upper("city"), "name_key", "id", name="customer_city_name"),
