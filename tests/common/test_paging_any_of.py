@@ -97,3 +97,31 @@ def test_a_reps_team_list_reads_own_and_team_rows_and_matches_restrict(rep, team
     assert forward == plain_forward
     assert backward == plain_backward
     assert len(forward) == 14
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filters", [{}, {"q": "mel"}, {"sort": "-last_contact"}, {"owner": "me"}])
+def test_a_reps_customer_list_pages_are_exactly_the_visible_customers(
+    rep, team, rep_same_team, rep_other_team, other_team, filters
+):
+    from vefa.accounts.access import restrict
+    from vefa.customers.selectors import customer_list
+
+    for i in range(5):
+        make_customer(owner=rep, team=other_team, first_name=f"Melis{i}", last_name="Own")
+        make_customer(owner=rep_same_team, team=team, first_name=f"Melek{i}", last_name="Team")
+        make_customer(owner=rep_other_team, team=other_team, first_name=f"Mert{i}", last_name="X")
+    seen, cursor = [], None
+    while True:
+        page = customer_list(actor=rep, filters={**filters}, cursor=cursor, size=2)
+        seen += [c.pk for c in page.items]
+        if not page.has_next:
+            break
+        cursor = page.next_cursor
+    visible = restrict(Customer.objects.all(), rep, "view")
+    if "q" in filters:
+        visible = visible.filter(name_key__startswith="mel")
+    if filters.get("owner") == "me":
+        visible = visible.filter(owner=rep)
+    assert sorted(seen) == sorted(visible.values_list("pk", flat=True))
+    assert len(seen) == len(set(seen))

@@ -85,6 +85,7 @@ def keyset_page(
     cursor: str | None,
     size: int,
     any_of: list[Q] | None = None,
+    branch_base: QuerySet[M] | None = None,
 ) -> Page[M]:
     """Read one page of ``queryset`` ordered by ``ordering`` then ``pk``.
 
@@ -93,6 +94,10 @@ def keyset_page(
     a third index, so with several such conditions each is read as its own ordered, limited
     range and the page is merged from their first rows: one small query per condition and
     one for the page, instead of a walk over the whole sort index.
+
+    ``branch_base`` is the same list without the conditions the branches stand for (an
+    access scope's OR): the branches are read from it, so the database plans each range
+    without an OR it would misjudge, while the page itself is read from ``queryset``.
     """
     descending = ordering.startswith("-")
     field = ordering.lstrip("-")
@@ -102,21 +107,26 @@ def keyset_page(
     # Reading backwards flips the order; the rows are reversed again after fetching.
     scan_desc = descending != backwards
     order = [f"-{field}", "-pk"] if scan_desc else [field, "pk"]
-    qs = queryset.order_by(*order)
-    if decoded is not None:
+
+    def after_cursor(qs: QuerySet[M]) -> QuerySet[M]:
+        qs = qs.order_by(*order)
+        if decoded is None:
+            return qs
         value, pk, _ = decoded
         if field == "pk" or field == "id":
-            qs = qs.filter(pk__lt=pk) if scan_desc else qs.filter(pk__gt=pk)
+            return qs.filter(pk__lt=pk) if scan_desc else qs.filter(pk__gt=pk)
         # The redundant range bound lets the database start the index scan at the cursor;
         # with the OR alone PostgreSQL walks the index from the start (seconds on deep pages).
-        elif scan_desc:
+        if scan_desc:
             qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
-            qs = qs.filter(**{f"{field}__lte": value})
-        else:
-            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
-            qs = qs.filter(**{f"{field}__gte": value})
+            return qs.filter(**{f"{field}__lte": value})
+        qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+        return qs.filter(**{f"{field}__gte": value})
+
+    qs = after_cursor(queryset)
     if any_of and len(any_of) > 1:
-        rows = _merged(qs, any_of, field=field, descending=scan_desc, limit=size + 1)
+        base = after_cursor(branch_base) if branch_base is not None else qs
+        rows = _merged(qs, base, any_of, field=field, descending=scan_desc, limit=size + 1)
     else:
         rows = list(qs[: size + 1])
     more = len(rows) > size
@@ -139,14 +149,21 @@ def keyset_page(
 
 
 def _merged(
-    qs: QuerySet[M], branches: list[Q], *, field: str, descending: bool, limit: int
+    qs: QuerySet[M],
+    base: QuerySet[M],
+    branches: list[Q],
+    *,
+    field: str,
+    descending: bool,
+    limit: int,
 ) -> list[M]:
     """The first ``limit`` rows of ``qs`` (already ordered and past the cursor), found as
-    the union of each branch's first ``limit`` rows."""
+    the union of each branch's first ``limit`` rows of ``base``; the rows themselves are
+    read from ``qs``, so nothing outside it is ever returned."""
     column = "pk" if field in ("pk", "id") else field
     keys: dict[int, Any] = {}
     for branch in branches:
-        for value, pk in qs.filter(branch).values_list(column, "pk")[:limit]:
+        for value, pk in base.filter(branch).values_list(column, "pk")[:limit]:
             keys[pk] = value
     chosen = sorted(keys.items(), key=lambda item: (item[1], item[0]), reverse=descending)
     ids = [pk for pk, _ in chosen[:limit]]

@@ -48,16 +48,14 @@ def page_of(
     size: int,
     *,
     any_of: list[Q] | None = None,
+    branch_base: QuerySet[Any] | None = None,
 ) -> Page[Any]:
     """A keyset page; a cursor made for another sort (or tampered with) starts at page one."""
+    options: dict[str, Any] = {"size": _size(size), "any_of": any_of, "branch_base": branch_base}
     try:
-        return keyset_page(
-            queryset, ordering=ordering, cursor=cursor, size=_size(size), any_of=any_of
-        )
+        return keyset_page(queryset, ordering=ordering, cursor=cursor, **options)
     except (DjangoValidationError, ValueError, TypeError, OverflowError):
-        return keyset_page(
-            queryset, ordering=ordering, cursor=None, size=_size(size), any_of=any_of
-        )
+        return keyset_page(queryset, ordering=ordering, cursor=None, **options)
 
 
 def _not_found() -> NotFound:
@@ -104,8 +102,12 @@ def customer_list(
     )
     qs = form.apply(visible_customers(actor)).select_related("owner", "team")
     qs = qs.prefetch_related(tag_prefetch())
-    branches = either_of(form.search_branches(), access_branches(Customer, actor, "view"))
-    return page_of(qs, form.ordering, cursor, size, any_of=branches)
+    access = access_branches(Customer, actor, "view")
+    branches = either_of(form.search_branches(), access)
+    # With the access scope among the branches, each branch is read without the scope's OR
+    # (every branch carries one of its conditions); the page is read from ``qs``.
+    base = form.apply(customer_queryset()) if access else None
+    return page_of(qs, form.ordering, cursor, size, any_of=branches, branch_base=base)
 
 
 def customer_get(*, actor: User, pk: Any, action: Action = "view") -> Customer:
