@@ -225,6 +225,15 @@ def test_completing_a_past_meeting_takes_duration_from_start_and_end(rep, own_cu
     )
 
 
+def test_completing_a_visit_records_a_visit(rep, own_customer, soon):
+    activity = activity_create(
+        actor=rep, kind="visit", subject="Visit", due_at=soon, customer_id=own_customer.pk
+    )
+    activity_complete(actor=rep, activity_id=activity.pk, outcome="Showed the samples")
+    interaction = Interaction.objects.get()
+    assert (interaction.kind, interaction.channel) == ("visit", "face_to_face")
+
+
 def test_completing_twice_is_refused_and_records_once(rep, own_customer, soon):
     activity = activity_create(
         actor=rep, kind="call", subject="x", due_at=soon, customer_id=own_customer.pk

@@ -392,7 +392,8 @@ def activity_complete(
 ) -> Activity:
     """Mark a planned activity done; a call or meeting with a customer records the interaction.
 
-    The interaction is a ``call`` (for calls) or a ``meeting`` (meetings, appointments) with
+    The interaction is a ``call`` (for calls), a ``visit`` (customer visits) or a ``meeting``
+    (meetings, appointments) with
     the outcome, and a duration from ``duration_minutes`` or else from start to end. It is
     linked to the activity. Completing an activity that is not planned any more (done twice,
     or cancelled) is refused.
@@ -411,7 +412,13 @@ def activity_complete(
             if current.kind == ActivityKind.CALL:
                 kind, channel, when = InteractionKind.CALL, InteractionChannel.PHONE, now
             else:
-                kind, channel = InteractionKind.MEETING, InteractionChannel.FACE_TO_FACE
+                # A customer visit is recorded as a visit, meetings and appointments as meetings.
+                kind = (
+                    InteractionKind.VISIT
+                    if current.kind == ActivityKind.VISIT
+                    else InteractionKind.MEETING
+                )
+                channel = InteractionChannel.FACE_TO_FACE
                 when = current.start_at if current.start_at and current.start_at <= now else now
                 if minutes is None and current.start_at and current.end_at:
                     minutes = min(
