@@ -12,6 +12,26 @@ from vefa.accounts.choices import Role
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for every browser test of a test process (Playwright's sync API allows
+    one running instance per thread), whichever folder the test lives in."""
+    from tests.e2e.conftest import CHROMIUM_ARGS, _chromium_path
+
+    path = _chromium_path()
+    if path is None:
+        message = "Chromium is not installed (make test installs Debian's chromium package)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
 @pytest.fixture(autouse=True)
 def _default_pipelines(request):
     """The default pipelines a data migration creates, present in every database test.

@@ -280,12 +280,13 @@ def test_rebuild_reindexes_everything_in_bulk(admin_user, committed):
     seen = []
     counts = search.rebuild(batch_size=100, progress=lambda label, done, total: seen.append(label))
 
-    assert counts == {
+    # every registered model is rebuilt; only these had records
+    assert {label: n for label, n in counts.items() if n} == {
         "customers.customer": 1,
-        "customers.lead": 0,
         "customers.contactpoint": 1,
         "interactions.interaction": 1,
     }
+    assert {"customers.lead", "sales.order", "sales.opportunity"} <= set(counts)
     assert set(seen) == set(counts)
     results = search.search(actor=admin_user, query="bulk")
     assert _titles(results, "customers") == ["Bulk Loaded"]
@@ -343,8 +344,9 @@ def test_search_takes_a_constant_number_of_queries(admin_user, committed):
     many, shown_many = queries()
     # Per group at most two index lookups (the newest entries, then the full-text index) and
     # the access re-check of the records found, whatever the number of matches
-    assert shown_few == [2, 0, 2, 2]
-    assert shown_many == [5, 0, 5, 5]
+    # customers, leads, contact points, interactions, then the groups with no match
+    assert shown_few[:4] == [2, 0, 2, 2] and not any(shown_few[4:])
+    assert shown_many[:4] == [5, 0, 5, 5] and not any(shown_many[4:])
     assert many == few
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.e2e.conftest import browser  # noqa: F401 (the fixture)
 from tests.factories import TeamFactory, UserFactory
 from vefa.accounts.choices import Role
 
@@ -91,7 +90,7 @@ def _pages(data) -> list[tuple[str, str]]:
     ]
 
 
-def _context(browser, live_server, user, language: str, size: str):  # noqa: F811
+def _context(browser, live_server, user, language: str, size: str):
     from vefa.accounts.services import user_set_language
 
     user_set_language(user=user, language=language)
@@ -109,7 +108,7 @@ def _context(browser, live_server, user, language: str, size: str):  # noqa: F81
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 @pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("fa", "rtl")])
 def test_catalogue_pages_fit_the_screen_in_both_directions(
-    browser,  # noqa: F811
+    browser,
     live_server,
     catalogue,
     language,
@@ -142,7 +141,7 @@ def test_catalogue_pages_fit_the_screen_in_both_directions(
     assert problems == [], "\n".join(problems)
 
 
-def test_a_price_is_added_and_removed_in_place(browser, live_server, catalogue):  # noqa: F811
+def test_a_price_is_added_and_removed_in_place(browser, live_server, catalogue):
     from vefa.sales.models import PriceListItem
 
     context, page = _context(browser, live_server, catalogue["manager"], "en", "desktop")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,21 +26,10 @@ PASSWORD = "correct-horse-battery"
 SIZES = {"phone360": (360, 780), "phone390": (390, 844), "desktop": (1280, 900)}
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from tests.e2e.conftest import CHROMIUM_ARGS, _chromium_path
-
-    path = _chromium_path()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+@pytest.fixture
+def chromium(browser) -> object:
+    """The test process's one Chromium (see tests/conftest.py)."""
+    return browser
 
 
 @pytest.fixture

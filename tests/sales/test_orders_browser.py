@@ -5,8 +5,6 @@ a desktop screen (no sideways scrolling, right-to-left in Persian, no script inj
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,22 +22,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshot
 PASSWORD = "correct-horse-battery"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

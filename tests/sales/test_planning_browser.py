@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,23 +21,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 PASSWORD = "correct-horse-battery"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 D = datetime.timedelta(days=1)
 
 
 @pytest.fixture
-def chromium():
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    """The test process's one Chromium (see tests/conftest.py)."""
+    return browser
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 
 from tests.customers.factories import make_customer
-from tests.e2e.conftest import browser  # noqa: F401
 from tests.factories import TeamFactory, UserFactory
 from vefa.accounts.choices import Role
 
@@ -72,7 +71,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def test_write_a_quote_with_htmx_line_rows(browser, live_server, quotes):  # noqa: F811
+def test_write_a_quote_with_htmx_line_rows(browser, live_server, quotes):
     from vefa.sales.models import Quote
 
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
@@ -128,7 +127,7 @@ def _pages(quotes) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("fa", "rtl")])
-def test_quote_pages_on_phone_and_desktop(browser, live_server, quotes, language, direction):  # noqa: F811
+def test_quote_pages_on_phone_and_desktop(browser, live_server, quotes, language, direction):
     from vefa.accounts.services import user_set_language
 
     user_set_language(user=quotes["rep"], language=language)
