@@ -192,6 +192,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env("VEFA_TIME_ZONE", "UTC")
+# The business name printed on quotes and other documents sent to customers.
+VEFA_COMPANY_NAME = env("VEFA_COMPANY_NAME", "Vefa")
 LANGUAGE_COOKIE_NAME = "vefa_language"
 
 # --- static and uploaded files -----------------------------------------------------------
