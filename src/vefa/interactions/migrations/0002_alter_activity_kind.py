@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('interactions', '0001_initial'),
+        ("interactions", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='activity',
-            name='kind',
-            field=models.CharField(choices=[('task', 'Task'), ('call', 'Call to make'), ('meeting', 'Meeting'), ('appointment', 'Appointment'), ('visit', 'Customer visit')], max_length=12, verbose_name='kind'),
+            model_name="activity",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("task", "Task"),
+                    ("call", "Call to make"),
+                    ("meeting", "Meeting"),
+                    ("appointment", "Appointment"),
+                    ("visit", "Customer visit"),
+                ],
+                max_length=12,
+                verbose_name="kind",
+            ),
         ),
     ]

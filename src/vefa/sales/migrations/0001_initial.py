@@ -8,681 +8,2497 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0004_merged_index_only_on_merged_rows'),
-        ('interactions', '0002_alter_activity_kind'),
-        ('platform', '0006_search_terms_by_model'),
+        ("accounts", "0001_initial"),
+        ("customers", "0004_merged_index_only_on_merged_rows"),
+        ("interactions", "0002_alter_activity_kind"),
+        ("platform", "0006_search_terms_by_model"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Competitor',
+            name="Competitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('website', models.CharField(blank=True, max_length=200, verbose_name='web site')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                ("website", models.CharField(blank=True, max_length=200, verbose_name="web site")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'competitor',
-                'verbose_name_plural': 'competitors',
-                'ordering': ['name'],
+                "verbose_name": "competitor",
+                "verbose_name_plural": "competitors",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('number', models.CharField(editable=False, max_length=32, unique=True, verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('renewed', 'Renewed'), ('expired', 'Expired'), ('cancelled', 'Cancelled')], default='draft', max_length=10, verbose_name='status')),
-                ('start_date', models.DateField(verbose_name='start')),
-                ('end_date', models.DateField(verbose_name='end')),
-                ('value', models.DecimalField(decimal_places=4, default=0, max_digits=20, verbose_name='value')),
-                ('currency', models.CharField(default='TRY', max_length=3, verbose_name='currency')),
-                ('billing_period', models.CharField(choices=[('once', 'Once'), ('monthly', 'Monthly'), ('quarterly', 'Quarterly'), ('yearly', 'Yearly')], default='yearly', max_length=10, verbose_name='billing period')),
-                ('renewal_date', models.DateField(blank=True, null=True, verbose_name='renewal date')),
-                ('remind_days_before', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(365)], verbose_name='remind days before renewal')),
-                ('auto_renew', models.BooleanField(default=False, verbose_name='renews automatically')),
-                ('reminded_at', models.DateTimeField(blank=True, null=True, verbose_name='renewal reminder sent')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='customers.customer', verbose_name='customer')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contracts', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('renewed_by', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='renews', to='sales.contract', verbose_name='renewed by')),
-                ('tags', models.ManyToManyField(blank=True, related_name='%(app_label)s_%(class)s_set', to='platform.tag', verbose_name='tags')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contracts', to='accounts.team', verbose_name='team')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=32, unique=True, verbose_name="number"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("renewed", "Renewed"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="start")),
+                ("end_date", models.DateField(verbose_name="end")),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=20, verbose_name="value"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="TRY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "billing_period",
+                    models.CharField(
+                        choices=[
+                            ("once", "Once"),
+                            ("monthly", "Monthly"),
+                            ("quarterly", "Quarterly"),
+                            ("yearly", "Yearly"),
+                        ],
+                        default="yearly",
+                        max_length=10,
+                        verbose_name="billing period",
+                    ),
+                ),
+                (
+                    "renewal_date",
+                    models.DateField(blank=True, null=True, verbose_name="renewal date"),
+                ),
+                (
+                    "remind_days_before",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[django.core.validators.MaxValueValidator(365)],
+                        verbose_name="remind days before renewal",
+                    ),
+                ),
+                (
+                    "auto_renew",
+                    models.BooleanField(default=False, verbose_name="renews automatically"),
+                ),
+                (
+                    "reminded_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="renewal reminder sent"
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contracts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "renewed_by",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="renews",
+                        to="sales.contract",
+                        verbose_name="renewed by",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to="platform.tag",
+                        verbose_name="tags",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contracts",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contract',
-                'verbose_name_plural': 'contracts',
+                "verbose_name": "contract",
+                "verbose_name_plural": "contracts",
             },
         ),
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('day', models.DateField(verbose_name='date')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('quote_currency', models.CharField(max_length=3, verbose_name='in currency')),
-                ('rate', models.DecimalField(decimal_places=10, max_digits=24, verbose_name='rate')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("day", models.DateField(verbose_name="date")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("quote_currency", models.CharField(max_length=3, verbose_name="in currency")),
+                (
+                    "rate",
+                    models.DecimalField(decimal_places=10, max_digits=24, verbose_name="rate"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exchange rate',
-                'verbose_name_plural': 'exchange rates',
+                "verbose_name": "exchange rate",
+                "verbose_name_plural": "exchange rates",
             },
         ),
         migrations.CreateModel(
-            name='NumberSequence',
+            name="NumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=10)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=10)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'year'), name='sequence_kind_year')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "year"), name="sequence_kind_year")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', editable=False, max_length=8, verbose_name='status')),
-                ('amount', models.DecimalField(decimal_places=4, default=0, max_digits=20, verbose_name='amount')),
-                ('currency', models.CharField(default='TRY', max_length=3, verbose_name='currency')),
-                ('expected_close_date', models.DateField(blank=True, null=True, verbose_name='expected close date')),
-                ('probability', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='probability (%)')),
-                ('forecast_category', models.CharField(choices=[('pipeline', 'Pipeline'), ('best_case', 'Best case'), ('commit', 'Commit'), ('omitted', 'Omitted')], default='pipeline', max_length=10, verbose_name='forecast category')),
-                ('source', models.CharField(blank=True, choices=[('web', 'Web site'), ('referral', 'Referral'), ('campaign', 'Campaign'), ('event', 'Event or fair'), ('cold_call', 'Cold call'), ('social', 'Social media'), ('partner', 'Partner'), ('walk_in', 'Walk-in'), ('import', 'Import'), ('other', 'Other')], max_length=20, verbose_name='source')),
-                ('next_step', models.CharField(blank=True, max_length=300, verbose_name='next step')),
-                ('follow_up_date', models.DateField(blank=True, null=True, verbose_name='follow up on')),
-                ('lost_reason', models.CharField(blank=True, choices=[('price', 'Price'), ('competitor', 'Chose a competitor'), ('no_budget', 'No budget'), ('no_decision', 'No decision'), ('timing', 'Timing'), ('features', 'Missing features'), ('no_response', 'Stopped responding'), ('other', 'Other')], max_length=20, verbose_name='lost reason')),
-                ('lost_note', models.CharField(blank=True, max_length=500, verbose_name='why it was lost')),
-                ('stage_changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='in stage since')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed on')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contact_for_opportunities', to='customers.customer', verbose_name='contact person')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='customers.customer', verbose_name='customer')),
-                ('follow_up_activity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='interactions.activity', verbose_name='follow-up activity')),
-                ('lost_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='won_against_us', to='sales.competitor', verbose_name='lost to')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='opportunities', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('renewal_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='renewal_opportunities', to='sales.contract', verbose_name='renewal of')),
-                ('tags', models.ManyToManyField(blank=True, related_name='%(app_label)s_%(class)s_set', to='platform.tag', verbose_name='tags')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='opportunities', to='accounts.team', verbose_name='team')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        default="open",
+                        editable=False,
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=20, verbose_name="amount"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="TRY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "expected_close_date",
+                    models.DateField(blank=True, null=True, verbose_name="expected close date"),
+                ),
+                (
+                    "probability",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="probability (%)",
+                    ),
+                ),
+                (
+                    "forecast_category",
+                    models.CharField(
+                        choices=[
+                            ("pipeline", "Pipeline"),
+                            ("best_case", "Best case"),
+                            ("commit", "Commit"),
+                            ("omitted", "Omitted"),
+                        ],
+                        default="pipeline",
+                        max_length=10,
+                        verbose_name="forecast category",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("web", "Web site"),
+                            ("referral", "Referral"),
+                            ("campaign", "Campaign"),
+                            ("event", "Event or fair"),
+                            ("cold_call", "Cold call"),
+                            ("social", "Social media"),
+                            ("partner", "Partner"),
+                            ("walk_in", "Walk-in"),
+                            ("import", "Import"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "next_step",
+                    models.CharField(blank=True, max_length=300, verbose_name="next step"),
+                ),
+                (
+                    "follow_up_date",
+                    models.DateField(blank=True, null=True, verbose_name="follow up on"),
+                ),
+                (
+                    "lost_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("price", "Price"),
+                            ("competitor", "Chose a competitor"),
+                            ("no_budget", "No budget"),
+                            ("no_decision", "No decision"),
+                            ("timing", "Timing"),
+                            ("features", "Missing features"),
+                            ("no_response", "Stopped responding"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="lost reason",
+                    ),
+                ),
+                (
+                    "lost_note",
+                    models.CharField(blank=True, max_length=500, verbose_name="why it was lost"),
+                ),
+                (
+                    "stage_changed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="in stage since"
+                    ),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed on"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contact_for_opportunities",
+                        to="customers.customer",
+                        verbose_name="contact person",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opportunities",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "follow_up_activity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="interactions.activity",
+                        verbose_name="follow-up activity",
+                    ),
+                ),
+                (
+                    "lost_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="won_against_us",
+                        to="sales.competitor",
+                        verbose_name="lost to",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="opportunities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "renewal_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="renewal_opportunities",
+                        to="sales.contract",
+                        verbose_name="renewal of",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to="platform.tag",
+                        verbose_name="tags",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="opportunities",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opportunity',
-                'verbose_name_plural': 'opportunities',
+                "verbose_name": "opportunity",
+                "verbose_name_plural": "opportunities",
             },
         ),
         migrations.CreateModel(
-            name='OpportunityCompetitor',
+            name="OpportunityCompetitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('price', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='their price')),
-                ('currency', models.CharField(blank=True, max_length=3, verbose_name='currency')),
-                ('notes', models.CharField(blank=True, max_length=300, verbose_name='notes')),
-                ('competitor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='sales.competitor', verbose_name='competitor')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='competitor_bids', to='sales.opportunity')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="their price",
+                    ),
+                ),
+                ("currency", models.CharField(blank=True, max_length=3, verbose_name="currency")),
+                ("notes", models.CharField(blank=True, max_length=300, verbose_name="notes")),
+                (
+                    "competitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bids",
+                        to="sales.competitor",
+                        verbose_name="competitor",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="competitor_bids",
+                        to="sales.opportunity",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'competing bid',
-                'verbose_name_plural': 'competing bids',
+                "verbose_name": "competing bid",
+                "verbose_name_plural": "competing bids",
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('number', models.CharField(editable=False, max_length=32, unique=True, verbose_name='number')),
-                ('source', models.CharField(choices=[('manual', 'Entered in Vefa'), ('quote', 'Accepted quote'), ('ecommerce', 'E-commerce site'), ('epos', 'Point of sale'), ('api', 'API'), ('import', 'File import')], default='manual', max_length=10, verbose_name='source')),
-                ('external_id', models.CharField(blank=True, max_length=100, verbose_name='external order number')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('confirmed', 'Confirmed'), ('shipped', 'Shipped'), ('delivered', 'Delivered'), ('invoiced', 'Invoiced'), ('paid', 'Paid'), ('cancelled', 'Cancelled')], default='draft', max_length=10, verbose_name='status')),
-                ('ordered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='ordered')),
-                ('currency', models.CharField(default='TRY', max_length=3, verbose_name='currency')),
-                ('subtotal', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='subtotal')),
-                ('discount_total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='discount')),
-                ('tax_total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='total')),
-                ('paid_total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='paid')),
-                ('cost_total', models.DecimalField(blank=True, decimal_places=4, editable=False, max_digits=20, null=True, verbose_name='cost')),
-                ('shipping_address', models.TextField(blank=True, verbose_name='shipping address')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed')),
-                ('shipped_at', models.DateTimeField(blank=True, null=True, verbose_name='shipped')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered')),
-                ('invoiced_at', models.DateTimeField(blank=True, null=True, verbose_name='invoiced')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='paid')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='customers.customer', verbose_name='customer')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='sales.opportunity', verbose_name='opportunity')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('tags', models.ManyToManyField(blank=True, related_name='%(app_label)s_%(class)s_set', to='platform.tag', verbose_name='tags')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='accounts.team', verbose_name='team')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=32, unique=True, verbose_name="number"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Entered in Vefa"),
+                            ("quote", "Accepted quote"),
+                            ("ecommerce", "E-commerce site"),
+                            ("epos", "Point of sale"),
+                            ("api", "API"),
+                            ("import", "File import"),
+                        ],
+                        default="manual",
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="external order number"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("confirmed", "Confirmed"),
+                            ("shipped", "Shipped"),
+                            ("delivered", "Delivered"),
+                            ("invoiced", "Invoiced"),
+                            ("paid", "Paid"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "ordered_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="ordered"),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="TRY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "subtotal",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="subtotal",
+                    ),
+                ),
+                (
+                    "discount_total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "tax_total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="tax",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="total",
+                    ),
+                ),
+                (
+                    "paid_total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="paid",
+                    ),
+                ),
+                (
+                    "cost_total",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        editable=False,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="cost",
+                    ),
+                ),
+                ("shipping_address", models.TextField(blank=True, verbose_name="shipping address")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="confirmed"),
+                ),
+                ("shipped_at", models.DateTimeField(blank=True, null=True, verbose_name="shipped")),
+                (
+                    "delivered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="delivered"),
+                ),
+                (
+                    "invoiced_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="invoiced"),
+                ),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="paid")),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancelled"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="orders",
+                        to="sales.opportunity",
+                        verbose_name="opportunity",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="orders",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to="platform.tag",
+                        verbose_name="tags",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="orders",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('paid_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='paid')),
-                ('method', models.CharField(choices=[('cash', 'Cash'), ('card', 'Card'), ('transfer', 'Bank transfer'), ('cheque', 'Cheque'), ('other', 'Other')], default='transfer', max_length=10, verbose_name='method')),
-                ('reference', models.CharField(blank=True, max_length=100, verbose_name='reference')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payments', to='sales.order')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=4, max_digits=20, verbose_name="amount"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "paid_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="paid"),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("cash", "Cash"),
+                            ("card", "Card"),
+                            ("transfer", "Bank transfer"),
+                            ("cheque", "Cheque"),
+                            ("other", "Other"),
+                        ],
+                        default="transfer",
+                        max_length=10,
+                        verbose_name="method",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="reference"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="payments",
+                        to="sales.order",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment',
-                'verbose_name_plural': 'payments',
-                'ordering': ['order', 'paid_at', 'id'],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+                "ordering": ["order", "paid_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Pipeline',
+            name="Pipeline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('new_business', 'New business'), ('renewal', 'Renewals'), ('upsell', 'Upsell and cross-sell'), ('other', 'Other')], default='new_business', max_length=20, verbose_name='kind')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default for its kind')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("name", models.CharField(max_length=120, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new_business", "New business"),
+                            ("renewal", "Renewals"),
+                            ("upsell", "Upsell and cross-sell"),
+                            ("other", "Other"),
+                        ],
+                        default="new_business",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "is_default",
+                    models.BooleanField(default=False, verbose_name="default for its kind"),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pipeline',
-                'verbose_name_plural': 'pipelines',
-                'ordering': ['order', 'name'],
+                "verbose_name": "pipeline",
+                "verbose_name_plural": "pipelines",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='pipeline',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.pipeline', verbose_name='pipeline'),
+            model_name="opportunity",
+            name="pipeline",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sales.pipeline",
+                verbose_name="pipeline",
+            ),
         ),
         migrations.CreateModel(
-            name='PriceList',
+            name="PriceList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer_group', models.ForeignKey(blank=True, help_text='Leave empty for a price list that applies to every customer.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.tag', verbose_name='customer group (tag)')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                (
+                    "valid_until",
+                    models.DateField(blank=True, null=True, verbose_name="valid until"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer_group",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty for a price list that applies to every customer.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="platform.tag",
+                        verbose_name="customer group (tag)",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'price list',
-                'verbose_name_plural': 'price lists',
-                'ordering': ['name'],
+                "verbose_name": "price list",
+                "verbose_name_plural": "price lists",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('sku', models.CharField(max_length=64, unique=True, verbose_name='SKU')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('unit', models.CharField(choices=[('piece', 'piece'), ('hour', 'hour'), ('day', 'day'), ('month', 'month'), ('year', 'year'), ('kg', 'kilogram'), ('g', 'gram'), ('l', 'litre'), ('m', 'metre'), ('m2', 'square metre'), ('box', 'box'), ('package', 'package'), ('service', 'service')], default='piece', max_length=10, verbose_name='unit')),
-                ('list_price', models.DecimalField(decimal_places=4, default=0, max_digits=20, verbose_name='list price')),
-                ('unit_cost', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='unit cost')),
-                ('currency', models.CharField(default='TRY', max_length=3, verbose_name='currency')),
-                ('tax_rate', models.DecimalField(decimal_places=3, default=0, max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='tax rate (%)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('tags', models.ManyToManyField(blank=True, related_name='%(app_label)s_%(class)s_set', to='platform.tag', verbose_name='tags')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("sku", models.CharField(max_length=64, unique=True, verbose_name="SKU")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("piece", "piece"),
+                            ("hour", "hour"),
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("year", "year"),
+                            ("kg", "kilogram"),
+                            ("g", "gram"),
+                            ("l", "litre"),
+                            ("m", "metre"),
+                            ("m2", "square metre"),
+                            ("box", "box"),
+                            ("package", "package"),
+                            ("service", "service"),
+                        ],
+                        default="piece",
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "list_price",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=20, verbose_name="list price"
+                    ),
+                ),
+                (
+                    "unit_cost",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="unit cost",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="TRY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "tax_rate",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=0,
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="tax rate (%)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to="platform.tag",
+                        verbose_name="tags",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
             },
         ),
         migrations.CreateModel(
-            name='PriceListItem',
+            name="PriceListItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('min_quantity', models.DecimalField(decimal_places=3, default=1, max_digits=14, verbose_name='from quantity')),
-                ('unit_price', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='unit price')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('price_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sales.pricelist')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prices', to='sales.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "min_quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=14, verbose_name="from quantity"
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=4, max_digits=20, verbose_name="unit price"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="sales.pricelist",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="prices",
+                        to="sales.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'price',
-                'verbose_name_plural': 'prices',
+                "verbose_name": "price",
+                "verbose_name_plural": "prices",
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('sku', models.CharField(blank=True, max_length=64, verbose_name='SKU')),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=3, default=1, max_digits=14, verbose_name='quantity')),
-                ('unit', models.CharField(choices=[('piece', 'piece'), ('hour', 'hour'), ('day', 'day'), ('month', 'month'), ('year', 'year'), ('kg', 'kilogram'), ('g', 'gram'), ('l', 'litre'), ('m', 'metre'), ('m2', 'square metre'), ('box', 'box'), ('package', 'package'), ('service', 'service')], default='piece', max_length=10, verbose_name='unit')),
-                ('unit_price', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='unit price')),
-                ('discount_percent', models.DecimalField(decimal_places=3, default=0, max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='discount (%)')),
-                ('tax_rate', models.DecimalField(decimal_places=3, default=0, max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='tax rate (%)')),
-                ('gross', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='amount')),
-                ('discount', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='discount')),
-                ('net', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='net')),
-                ('tax', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='total')),
-                ('unit_cost', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True, verbose_name='unit cost')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.order')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("sku", models.CharField(blank=True, max_length=64, verbose_name="SKU")),
+                ("description", models.CharField(max_length=300, verbose_name="description")),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=14, verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("piece", "piece"),
+                            ("hour", "hour"),
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("year", "year"),
+                            ("kg", "kilogram"),
+                            ("g", "gram"),
+                            ("l", "litre"),
+                            ("m", "metre"),
+                            ("m2", "square metre"),
+                            ("box", "box"),
+                            ("package", "package"),
+                            ("service", "service"),
+                        ],
+                        default="piece",
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=4, max_digits=20, verbose_name="unit price"),
+                ),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=0,
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="discount (%)",
+                    ),
+                ),
+                (
+                    "tax_rate",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=0,
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="tax rate (%)",
+                    ),
+                ),
+                (
+                    "gross",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "net",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="net",
+                    ),
+                ),
+                (
+                    "tax",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="tax",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="total",
+                    ),
+                ),
+                (
+                    "unit_cost",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=20,
+                        null=True,
+                        verbose_name="unit cost",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.order",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order line',
-                'verbose_name_plural': 'order lines',
-                'ordering': ['order', 'position', 'id'],
+                "verbose_name": "order line",
+                "verbose_name_plural": "order lines",
+                "ordering": ["order", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OpportunityLine',
+            name="OpportunityLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('description', models.CharField(blank=True, max_length=300, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=3, default=1, max_digits=14, verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=4, default=0, max_digits=20, verbose_name='unit price')),
-                ('discount_percent', models.DecimalField(decimal_places=3, default=0, max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='discount (%)')),
-                ('total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='total')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.opportunity')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='sales.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=300, verbose_name="description"),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=14, verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=20, verbose_name="unit price"
+                    ),
+                ),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=0,
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="discount (%)",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="total",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.opportunity",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="sales.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opportunity line',
-                'verbose_name_plural': 'opportunity lines',
-                'ordering': ['opportunity', 'position', 'id'],
+                "verbose_name": "opportunity line",
+                "verbose_name_plural": "opportunity lines",
+                "ordering": ["opportunity", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProductCategory',
+            name="ProductCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='sales.productcategory', verbose_name='parent category')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="sales.productcategory",
+                        verbose_name="parent category",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product category',
-                'verbose_name_plural': 'product categories',
-                'ordering': ['name'],
+                "verbose_name": "product category",
+                "verbose_name_plural": "product categories",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='product',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='products', to='sales.productcategory', verbose_name='category'),
+            model_name="product",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="products",
+                to="sales.productcategory",
+                verbose_name="category",
+            ),
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('custom_fields', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('number', models.CharField(editable=False, max_length=32, verbose_name='number')),
-                ('revision', models.PositiveSmallIntegerField(default=1, editable=False, verbose_name='version')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('superseded', 'Superseded by a newer version')], default='draft', max_length=12, verbose_name='status')),
-                ('currency', models.CharField(default='TRY', max_length=3, verbose_name='currency')),
-                ('language', models.CharField(default='en', max_length=10, verbose_name='language')),
-                ('issued_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='date')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('subtotal', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='subtotal')),
-                ('discount_total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='discount')),
-                ('tax_total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='total')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('terms', models.TextField(blank=True, verbose_name='terms')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted or rejected')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contact_for_quotes', to='customers.customer', verbose_name='contact person')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='customers.customer', verbose_name='customer')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quotes', to='sales.opportunity', verbose_name='opportunity')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quotes', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='next_revision', to='sales.quote', verbose_name='replaces')),
-                ('price_list', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sales.pricelist', verbose_name='price list')),
-                ('tags', models.ManyToManyField(blank=True, related_name='%(app_label)s_%(class)s_set', to='platform.tag', verbose_name='tags')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quotes', to='accounts.team', verbose_name='team')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "custom_fields",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("number", models.CharField(editable=False, max_length=32, verbose_name="number")),
+                (
+                    "revision",
+                    models.PositiveSmallIntegerField(
+                        default=1, editable=False, verbose_name="version"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                            ("superseded", "Superseded by a newer version"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="TRY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "language",
+                    models.CharField(default="en", max_length=10, verbose_name="language"),
+                ),
+                (
+                    "issued_on",
+                    models.DateField(default=django.utils.timezone.localdate, verbose_name="date"),
+                ),
+                (
+                    "valid_until",
+                    models.DateField(blank=True, null=True, verbose_name="valid until"),
+                ),
+                (
+                    "subtotal",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="subtotal",
+                    ),
+                ),
+                (
+                    "discount_total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "tax_total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="tax",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="total",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("terms", models.TextField(blank=True, verbose_name="terms")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                (
+                    "decided_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="accepted or rejected"
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contact_for_quotes",
+                        to="customers.customer",
+                        verbose_name="contact person",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quotes",
+                        to="sales.opportunity",
+                        verbose_name="opportunity",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quotes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="next_revision",
+                        to="sales.quote",
+                        verbose_name="replaces",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sales.pricelist",
+                        verbose_name="price list",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to="platform.tag",
+                        verbose_name="tags",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quotes",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote',
-                'verbose_name_plural': 'quotes',
+                "verbose_name": "quote",
+                "verbose_name_plural": "quotes",
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='quote',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='sales.quote', verbose_name='quote'),
+            model_name="order",
+            name="quote",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="sales.quote",
+                verbose_name="quote",
+            ),
         ),
         migrations.CreateModel(
-            name='QuoteLine',
+            name="QuoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('sku', models.CharField(blank=True, max_length=64, verbose_name='SKU')),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('quantity', models.DecimalField(decimal_places=3, default=1, max_digits=14, verbose_name='quantity')),
-                ('unit', models.CharField(choices=[('piece', 'piece'), ('hour', 'hour'), ('day', 'day'), ('month', 'month'), ('year', 'year'), ('kg', 'kilogram'), ('g', 'gram'), ('l', 'litre'), ('m', 'metre'), ('m2', 'square metre'), ('box', 'box'), ('package', 'package'), ('service', 'service')], default='piece', max_length=10, verbose_name='unit')),
-                ('unit_price', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='unit price')),
-                ('discount_percent', models.DecimalField(decimal_places=3, default=0, max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='discount (%)')),
-                ('tax_rate', models.DecimalField(decimal_places=3, default=0, max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='tax rate (%)')),
-                ('gross', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='amount')),
-                ('discount', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='discount')),
-                ('net', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='net')),
-                ('tax', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=4, default=0, editable=False, max_digits=20, verbose_name='total')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sales.product', verbose_name='product')),
-                ('quote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.quote')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("sku", models.CharField(blank=True, max_length=64, verbose_name="SKU")),
+                ("description", models.CharField(max_length=300, verbose_name="description")),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=1, max_digits=14, verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("piece", "piece"),
+                            ("hour", "hour"),
+                            ("day", "day"),
+                            ("month", "month"),
+                            ("year", "year"),
+                            ("kg", "kilogram"),
+                            ("g", "gram"),
+                            ("l", "litre"),
+                            ("m", "metre"),
+                            ("m2", "square metre"),
+                            ("box", "box"),
+                            ("package", "package"),
+                            ("service", "service"),
+                        ],
+                        default="piece",
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=4, max_digits=20, verbose_name="unit price"),
+                ),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=0,
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="discount (%)",
+                    ),
+                ),
+                (
+                    "tax_rate",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=0,
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="tax rate (%)",
+                    ),
+                ),
+                (
+                    "gross",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "net",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="net",
+                    ),
+                ),
+                (
+                    "tax",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="tax",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        editable=False,
+                        max_digits=20,
+                        verbose_name="total",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sales.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.quote",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote line',
-                'verbose_name_plural': 'quote lines',
-                'ordering': ['quote', 'position', 'id'],
+                "verbose_name": "quote line",
+                "verbose_name_plural": "quote lines",
+                "ordering": ["quote", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SalesTarget',
+            name="SalesTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('period_kind', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter'), ('year', 'Year')], default='month', max_length=8, verbose_name='period')),
-                ('period_start', models.DateField(verbose_name='period start')),
-                ('period_end', models.DateField(verbose_name='period end')),
-                ('metric', models.CharField(choices=[('revenue', 'Revenue'), ('count', 'Number of won deals')], default='revenue', max_length=8, verbose_name='measure')),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='target')),
-                ('currency', models.CharField(blank=True, max_length=3, verbose_name='currency')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sales_targets', to='accounts.team', verbose_name='team')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sales_targets', to=settings.AUTH_USER_MODEL, verbose_name='salesperson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+                        default="month",
+                        max_length=8,
+                        verbose_name="period",
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="period start")),
+                ("period_end", models.DateField(verbose_name="period end")),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[("revenue", "Revenue"), ("count", "Number of won deals")],
+                        default="revenue",
+                        max_length=8,
+                        verbose_name="measure",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=4, max_digits=20, verbose_name="target"),
+                ),
+                ("currency", models.CharField(blank=True, max_length=3, verbose_name="currency")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sales_targets",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sales_targets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="salesperson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sales target',
-                'verbose_name_plural': 'sales targets',
+                "verbose_name": "sales target",
+                "verbose_name_plural": "sales targets",
             },
         ),
         migrations.CreateModel(
-            name='Shipment',
+            name="Shipment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('carrier', models.CharField(max_length=100, verbose_name='carrier')),
-                ('tracking_number', models.CharField(blank=True, max_length=100, verbose_name='tracking number')),
-                ('status', models.CharField(choices=[('preparing', 'Preparing'), ('in_transit', 'In transit'), ('delivered', 'Delivered'), ('returned', 'Returned to sender')], default='preparing', max_length=12, verbose_name='status')),
-                ('shipped_at', models.DateTimeField(blank=True, null=True, verbose_name='shipped')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered')),
-                ('notes', models.CharField(blank=True, max_length=300, verbose_name='notes')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shipments', to='sales.order')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("carrier", models.CharField(max_length=100, verbose_name="carrier")),
+                (
+                    "tracking_number",
+                    models.CharField(blank=True, max_length=100, verbose_name="tracking number"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("preparing", "Preparing"),
+                            ("in_transit", "In transit"),
+                            ("delivered", "Delivered"),
+                            ("returned", "Returned to sender"),
+                        ],
+                        default="preparing",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("shipped_at", models.DateTimeField(blank=True, null=True, verbose_name="shipped")),
+                (
+                    "delivered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="delivered"),
+                ),
+                ("notes", models.CharField(blank=True, max_length=300, verbose_name="notes")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shipments",
+                        to="sales.order",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shipment',
-                'verbose_name_plural': 'shipments',
-                'ordering': ['order', 'id'],
+                "verbose_name": "shipment",
+                "verbose_name_plural": "shipments",
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('kind', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', max_length=8, verbose_name='kind')),
-                ('probability', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='win probability (%)')),
-                ('stale_after_days', models.PositiveSmallIntegerField(default=30, help_text='An opportunity that stays longer in this stage is highlighted.', verbose_name='stale after (days)')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='sales.pipeline')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        default="open",
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "probability",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="win probability (%)",
+                    ),
+                ),
+                (
+                    "stale_after_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="An opportunity that stays longer in this stage is highlighted.",
+                        verbose_name="stale after (days)",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="sales.pipeline",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage',
-                'verbose_name_plural': 'stages',
-                'ordering': ['pipeline', 'order', 'id'],
+                "verbose_name": "stage",
+                "verbose_name_plural": "stages",
+                "ordering": ["pipeline", "order", "id"],
             },
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='sales.stage', verbose_name='stage'),
+            model_name="opportunity",
+            name="stage",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="opportunities",
+                to="sales.stage",
+                verbose_name="stage",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['status', 'renewal_date'], name='contract_renewal'),
+            model_name="contract",
+            index=models.Index(fields=["status", "renewal_date"], name="contract_renewal"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['owner', 'end_date'], name='contract_owner'),
+            model_name="contract",
+            index=models.Index(fields=["owner", "end_date"], name="contract_owner"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['team', 'end_date'], name='contract_team'),
+            model_name="contract",
+            index=models.Index(fields=["team", "end_date"], name="contract_team"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['customer', '-start_date'], name='contract_customer'),
+            model_name="contract",
+            index=models.Index(fields=["customer", "-start_date"], name="contract_customer"),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='contract_ends_after_start'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="contract_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exchangerate',
-            constraint=models.UniqueConstraint(fields=('currency', 'quote_currency', 'day'), name='rate_unique_day'),
+            model_name="exchangerate",
+            constraint=models.UniqueConstraint(
+                fields=("currency", "quote_currency", "day"), name="rate_unique_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exchangerate',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='rate_positive'),
+            model_name="exchangerate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate__gt", 0)), name="rate_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunitycompetitor',
-            constraint=models.UniqueConstraint(fields=('opportunity', 'competitor'), name='opp_competitor_once'),
+            model_name="opportunitycompetitor",
+            constraint=models.UniqueConstraint(
+                fields=("opportunity", "competitor"), name="opp_competitor_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pricelistitem',
-            constraint=models.UniqueConstraint(fields=('price_list', 'product', 'min_quantity'), name='price_unique_tier'),
+            model_name="pricelistitem",
+            constraint=models.UniqueConstraint(
+                fields=("price_list", "product", "min_quantity"), name="price_unique_tier"
+            ),
         ),
         migrations.AddIndex(
-            model_name='orderline',
-            index=models.Index(fields=['product', 'order'], name='orderline_product'),
+            model_name="orderline",
+            index=models.Index(fields=["product", "order"], name="orderline_product"),
         ),
         migrations.AddConstraint(
-            model_name='productcategory',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='category_unique_name'),
+            model_name="productcategory",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"), name="category_unique_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['name', 'id'], name='product_name'),
+            model_name="product",
+            index=models.Index(fields=["name", "id"], name="product_name"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['category', 'name'], name='product_category'),
+            model_name="product",
+            index=models.Index(fields=["category", "name"], name="product_category"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['owner', '-issued_on', '-id'], name='quote_owner'),
+            model_name="quote",
+            index=models.Index(fields=["owner", "-issued_on", "-id"], name="quote_owner"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['team', '-issued_on', '-id'], name='quote_team'),
+            model_name="quote",
+            index=models.Index(fields=["team", "-issued_on", "-id"], name="quote_team"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['status', '-issued_on', '-id'], name='quote_status'),
+            model_name="quote",
+            index=models.Index(fields=["status", "-issued_on", "-id"], name="quote_status"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['customer', '-issued_on'], name='quote_customer'),
+            model_name="quote",
+            index=models.Index(fields=["customer", "-issued_on"], name="quote_customer"),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.UniqueConstraint(fields=('number', 'revision'), name='quote_number_revision'),
+            model_name="quote",
+            constraint=models.UniqueConstraint(
+                fields=("number", "revision"), name="quote_number_revision"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['-ordered_at', '-id'], name='order_recent'),
+            model_name="order",
+            index=models.Index(fields=["-ordered_at", "-id"], name="order_recent"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['owner', '-ordered_at', '-id'], name='order_owner'),
+            model_name="order",
+            index=models.Index(fields=["owner", "-ordered_at", "-id"], name="order_owner"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['team', '-ordered_at', '-id'], name='order_team'),
+            model_name="order",
+            index=models.Index(fields=["team", "-ordered_at", "-id"], name="order_team"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['status', '-ordered_at', '-id'], name='order_status'),
+            model_name="order",
+            index=models.Index(fields=["status", "-ordered_at", "-id"], name="order_status"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer', '-ordered_at'], name='order_customer'),
+            model_name="order",
+            index=models.Index(fields=["customer", "-ordered_at"], name="order_customer"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source', 'external_id'), name='order_external_id'),
+            model_name="order",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("source", "external_id"),
+                name="order_external_id",
+            ),
         ),
         migrations.AddIndex(
-            model_name='salestarget',
-            index=models.Index(fields=['period_start', 'period_end'], name='target_period'),
+            model_name="salestarget",
+            index=models.Index(fields=["period_start", "period_end"], name="target_period"),
         ),
         migrations.AddConstraint(
-            model_name='salestarget',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('team__isnull', True), ('user__isnull', False)), models.Q(('team__isnull', False), ('user__isnull', True)), _connector='OR'), name='target_user_or_team'),
+            model_name="salestarget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("team__isnull", True), ("user__isnull", False)),
+                    models.Q(("team__isnull", False), ("user__isnull", True)),
+                    _connector="OR",
+                ),
+                name="target_user_or_team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='salestarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('user', 'period_start', 'metric'), name='target_user_once'),
+            model_name="salestarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("user", "period_start", "metric"),
+                name="target_user_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='salestarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('team__isnull', False)), fields=('team', 'period_start', 'metric'), name='target_team_once'),
+            model_name="salestarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("team__isnull", False)),
+                fields=("team", "period_start", "metric"),
+                name="target_team_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('pipeline', 'name'), name='stage_unique_name'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(
+                fields=("pipeline", "name"), name="stage_unique_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['pipeline', 'status', 'stage'], name='opp_board'),
+            model_name="opportunity",
+            index=models.Index(fields=["pipeline", "status", "stage"], name="opp_board"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['owner', 'status', 'expected_close_date'], name='opp_owner'),
+            model_name="opportunity",
+            index=models.Index(fields=["owner", "status", "expected_close_date"], name="opp_owner"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['team', 'status', 'expected_close_date'], name='opp_team'),
+            model_name="opportunity",
+            index=models.Index(fields=["team", "status", "expected_close_date"], name="opp_team"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['status', 'expected_close_date'], name='opp_close'),
+            model_name="opportunity",
+            index=models.Index(fields=["status", "expected_close_date"], name="opp_close"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['customer', '-created_at'], name='opp_customer'),
+            model_name="opportunity",
+            index=models.Index(fields=["customer", "-created_at"], name="opp_customer"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['status', 'closed_at'], name='opp_closed'),
+            model_name="opportunity",
+            index=models.Index(fields=["status", "closed_at"], name="opp_closed"),
         ),
     ]

@@ -6,7 +6,9 @@ def create(apps, schema_editor):
     from vefa.sales.defaults import create_default_pipelines
 
     create_default_pipelines(
-        apps.get_model("sales", "Pipeline"), apps.get_model("sales", "Stage"), settings.LANGUAGE_CODE
+        apps.get_model("sales", "Pipeline"),
+        apps.get_model("sales", "Stage"),
+        settings.LANGUAGE_CODE,
     )
 
 

@@ -5,27 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0005_city_name_index'),
-        ('interactions', '0002_alter_activity_kind'),
-        ('platform', '0006_search_terms_by_model'),
-        ('sales', '0002_default_pipelines'),
+        ("accounts", "0001_initial"),
+        ("customers", "0005_city_name_index"),
+        ("interactions", "0002_alter_activity_kind"),
+        ("platform", "0006_search_terms_by_model"),
+        ("sales", "0002_default_pipelines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['created_at', 'id'], name='opp_created'),
+            model_name="opportunity",
+            index=models.Index(fields=["created_at", "id"], name="opp_created"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['amount', 'id'], name='opp_amount'),
+            model_name="opportunity",
+            index=models.Index(fields=["amount", "id"], name="opp_amount"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['name', 'id'], name='opp_name'),
+            model_name="opportunity",
+            index=models.Index(fields=["name", "id"], name="opp_name"),
         ),
     ]
