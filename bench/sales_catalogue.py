@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import math
 import os
 import platform
 import random
@@ -42,7 +41,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import django
+from bench.setup import is_pg, percentile
+from bench.setup import setup as bench_setup
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sales-catalogue.md"
 PG_NAME = "vefa_bench_sales_catalogue"
@@ -56,48 +56,8 @@ WORDS = [
 RARE = "nadirkelime"
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-def is_pg() -> bool:
-    return os.environ.get("DATABASE_URL", "").startswith("postgres")
-
-
 def setup(fresh: bool) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vefa.config.settings")
-    if is_pg():
-        _pg_database(os.environ["DATABASE_URL"], fresh)
-    elif fresh:
-        data = Path(os.environ.get("VEFA_DATA_DIR", "var"))
-        data.mkdir(parents=True, exist_ok=True)
-        for name in ("vefa.sqlite3", "vefa.sqlite3-wal", "vefa.sqlite3-shm"):
-            (data / name).unlink(missing_ok=True)
-    django.setup()
-    from django.conf import settings
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    if fresh:
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def _pg_database(url: str, fresh: bool) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    if name != PG_NAME:
-        raise SystemExit(f"use the database {PG_NAME} (got {name})")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    bench_setup(PG_NAME, fresh=fresh)
 
 
 # --- data ------------------------------------------------------------------------------------
