@@ -177,6 +177,7 @@ def follow_up_postpone(
     from vefa.interactions.filters import user_zone
     from vefa.sales.choices import OpportunityStatus
     from vefa.sales.models import Opportunity
+    from vefa.sales.services.opportunities import opportunity_update
 
     count = as_int(days, field="days", minimum=1, maximum=MAX_POSTPONE_DAYS, required=True)
     version = as_int(expected_version, field="version")
@@ -187,9 +188,10 @@ def follow_up_postpone(
         if current.status != OpportunityStatus.OPEN:
             raise invalid({"status": [_("Only an open opportunity has follow-ups.")]})
         today = timezone.now().astimezone(user_zone(actor)).date()
-        return record_update(
-            current,
+        # The opportunities service moves the follow-up activity (and its reminders) too.
+        return opportunity_update(
             actor=actor,
+            opportunity_id=current.pk,
             data={"follow_up_date": today + datetime.timedelta(days=count)},
             expected_version=version,
         )
