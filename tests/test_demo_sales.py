@@ -113,9 +113,12 @@ def test_exchange_rates_for_three_years_into_and_out_of_euro(reads):
 
 def test_order_counts_statuses_shipments_and_payments(reads):
     statuses = Counter(Order.objects.values_list("status", flat=True))
-    assert set(statuses) == {
-        "draft", "confirmed", "shipped", "delivered", "invoiced", "paid", "cancelled",
-    }  # fmt: skip
+    # Drafts exist only when an order falls within hours of the load, so they may be absent.
+    assert (
+        {"confirmed", "shipped", "delivered", "invoiced", "paid", "cancelled"}
+        <= set(statuses)
+        <= {"draft", "confirmed", "shipped", "delivered", "invoiced", "paid", "cancelled"}
+    )
     assert 2_500 <= sum(statuses.values()) <= 8_000
     assert statuses["paid"] > sum(statuses.values()) / 2
     lines = Order.objects.annotate(n=Count("lines")).aggregate(low=Min("n"), high=Max("n"))
