@@ -114,9 +114,6 @@ class OrderMaker(SalesCore):
         ]
         roll = rng.random()
         stop = "invoiced" if roll < 0.03 else "delivered" if roll < 0.04 else "paid"
-        # A few of the last week's orders taken by the team are still being put together.
-        if not web and not cancelled and now - when < 7 * DAY and rng.random() < 0.4:
-            flow = []
         if cancelled:
             steps = rng.choice((0, 0, 1))
             flow = flow[:steps]
