@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "vefa.customers",
     "vefa.interactions",
     "vefa.sales",
+    "vefa.analytics",
 ]
 
 MIDDLEWARE = [
