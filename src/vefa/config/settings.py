@@ -242,6 +242,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if TESTING:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# --- analytics ------------------------------------------------------------------------------
+# The analytical store (Parquet) and the engine its metrics run on: "duckdb" on this machine,
+# "pyspark" on a Spark cluster (pip install vefa[spark]; Java 17 or newer).
+ANALYTICS_DIR = Path(env("VEFA_ANALYTICS_DIR") or DATA_DIR / "analytics").resolve()
+ANALYTICS_ENGINE = env("VEFA_ANALYTICS_ENGINE", "duckdb")
+
 # --- security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

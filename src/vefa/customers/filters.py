@@ -7,6 +7,10 @@ names the keyset sort field (always non-null; ``id`` breaks ties).
 
 Custom fields take part as ``cf_<key>`` parameters, one per definition of the model: text
 matches a part of the value, numbers, dates, choices and yes/no match exactly.
+
+Other apps add filters to a list without this module knowing them: a ``FilterExtension``
+registered for a model label contributes form fields and narrows the queryset (analytics adds
+its customer attributes this way, so the customer app never imports it).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import phonenumbers
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import DecimalField, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
@@ -71,6 +76,35 @@ def phone_prefix(term: str) -> str | None:
         code = phonenumbers.country_code_for_region(DEFAULT_PHONE_REGION)
         return f"+{code}{digits.lstrip('0')}"
     return "+" + digits
+
+
+class FilterExtension(Protocol):
+    """Filters another app adds to a list (registered with ``register_filter_extension``)."""
+
+    #: The heading the list page shows above the extension's fields.
+    title: Any
+
+    def form_fields(self) -> dict[str, forms.Field]:
+        """New form fields by parameter name; names must not clash with the list's own."""
+        ...
+
+    def apply(self, queryset: QuerySet[Any], data: Mapping[str, Any]) -> QuerySet[Any]:
+        """``queryset`` narrowed by the extension's cleaned values in ``data``."""
+        ...
+
+
+_extensions: dict[str, list[FilterExtension]] = {}
+
+
+def register_filter_extension(model_label: str, extension: FilterExtension) -> None:
+    """Add ``extension``'s filters to every filter form of ``model_label`` (once per app)."""
+    registered = _extensions.setdefault(model_label, [])
+    if all(type(existing) is not type(extension) for existing in registered):
+        registered.append(extension)
+
+
+def filter_extensions(model_label: str) -> list[FilterExtension]:
+    return list(_extensions.get(model_label, ()))
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -137,6 +171,15 @@ class ListFilterForm(forms.Form):
         ]
         for definition in self.definitions:
             self.fields[f"cf_{definition.key}"] = self._custom_field(definition)
+        self.extension_groups: list[tuple[Any, list[str]]] = []
+        for extension in filter_extensions(self.model_label):
+            names = []
+            for name, field in extension.form_fields().items():
+                if name in self.fields:
+                    raise ImproperlyConfigured(f"filter {name!r} of {extension!r} clashes")
+                self.fields[name] = field
+                names.append(name)
+            self.extension_groups.append((extension.title, names))
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
@@ -244,7 +287,10 @@ class ListFilterForm(forms.Form):
             next_day = data["created_to"] + datetime.timedelta(days=1)
             queryset = queryset.filter(created_at__lt=_day_start(next_day))
         queryset = self.apply_custom_fields(queryset)
-        return self.apply_own(queryset)
+        queryset = self.apply_own(queryset)
+        for extension in filter_extensions(self.model_label):
+            queryset = extension.apply(queryset, data)
+        return queryset
 
     def apply_own(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset
@@ -311,6 +357,10 @@ class ListFilterForm(forms.Form):
 
     def error_dict(self) -> dict[str, list[str]]:
         return {k: [str(m) for m in v] for k, v in self.errors.items()}
+
+    def extension_field_groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        """The other apps' filters as (heading, bound fields), for the list page."""
+        return [(title, [self[name] for name in names]) for title, names in self.extension_groups]
 
 
 class CustomerFilterForm(ListFilterForm):

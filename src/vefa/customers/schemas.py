@@ -30,7 +30,7 @@ from vefa.customers.choices import (
     RelationshipKind,
     Source,
 )
-from vefa.customers.filters import ListFilterForm
+from vefa.customers.filters import ListFilterForm, filter_extensions
 from vefa.customers.models import Consent, Customer, CustomerRelationship, Lead
 
 # --- filters -------------------------------------------------------------------------------
@@ -44,7 +44,10 @@ def filter_query_schema(form_class: type[ListFilterForm], name: str) -> type[Sch
     administrators define them at run time.
     """
     fields: dict[str, Any] = {}
-    for field_name, field in form_class.base_fields.items():
+    form_fields = dict(form_class.base_fields)
+    for extension in filter_extensions(form_class.model_label):
+        form_fields.update(extension.form_fields())
+    for field_name, field in form_fields.items():
         description = str(field.label or field_name)
         if field_name == "sort":
             description += ": " + ", ".join(form_class.SORTS)

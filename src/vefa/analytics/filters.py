@@ -1,0 +1,98 @@
+"""The analytic attributes as filters of every customer list (page and API).
+
+Registered as a ``FilterExtension`` of ``customers.customer`` when the app is ready, so the
+customer app lists, validates and applies them without importing analytics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from vefa.analytics.models import ChurnRisk, LadderStep, RfmSegment, ValueClass
+
+YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+SCORES = [("", _("Any"))] + [(str(n), str(n)) for n in range(1, 6)]
+
+# Parameter → (lookup on the customer, kind). One place, read by ``apply`` and the page.
+CHOICE_FILTERS = {
+    "rfm_segment": "analytics_score__rfm_segment",
+    "ladder_step": "analytics_score__ladder_step",
+    "value_class": "analytics_score__value_class",
+    "churn_risk": "analytics_score__churn_risk",
+}
+FLAG_FILTERS = {
+    "declining": "analytics_score__declining",
+    "overdue": "analytics_score__overdue",
+}
+SCORE_FILTERS = {"r_score": "analytics_score__r_score", "f_score": "analytics_score__f_score"}
+PARAMETERS = (
+    *CHOICE_FILTERS,
+    *FLAG_FILTERS,
+    *SCORE_FILTERS,
+    "clv_min",
+    "p_alive_below",
+)
+
+
+def _choice(label: Any, choices: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, required=False, choices=[("", _("Any")), *choices])
+
+
+class CustomerAnalyticsFilters:
+    """RFM segment and scores, ladder step, value class, churn risk, decline, CLV, P(alive)."""
+
+    title = _("Analytics")
+
+    def form_fields(self) -> dict[str, forms.Field]:
+        return {
+            "rfm_segment": _choice(_("RFM segment"), RfmSegment.choices),
+            "r_score": forms.ChoiceField(label=_("R score"), required=False, choices=SCORES),
+            "f_score": forms.ChoiceField(label=_("F score"), required=False, choices=SCORES),
+            "ladder_step": _choice(_("Ladder step"), LadderStep.choices),
+            "value_class": _choice(_("Value class"), ValueClass.choices),
+            "churn_risk": _choice(_("Churn risk"), ChurnRisk.choices),
+            "declining": forms.ChoiceField(label=_("Declining"), required=False, choices=YES_NO),
+            "overdue": forms.ChoiceField(
+                label=_("Overdue for a purchase"), required=False, choices=YES_NO
+            ),
+            "clv_min": forms.DecimalField(
+                label=_("Lifetime value at least"),
+                required=False,
+                min_value=Decimal(0),
+                max_digits=18,
+                decimal_places=2,
+            ),
+            "p_alive_below": forms.DecimalField(
+                label=_("P(alive) below"),
+                required=False,
+                min_value=Decimal(0),
+                max_value=Decimal(1),
+                max_digits=4,
+                decimal_places=3,
+            ),
+        }
+
+    def apply(self, queryset: QuerySet[Any], data: Mapping[str, Any]) -> QuerySet[Any]:
+        for name, lookup in CHOICE_FILTERS.items():
+            if data.get(name):
+                queryset = queryset.filter(**{lookup: data[name]})
+        for name, lookup in SCORE_FILTERS.items():
+            if data.get(name):
+                queryset = queryset.filter(**{lookup: int(data[name])})
+        for name, lookup in FLAG_FILTERS.items():
+            if data.get(name) in ("true", "false"):
+                queryset = queryset.filter(**{lookup: data[name] == "true"})
+        if data.get("clv_min") is not None:
+            queryset = queryset.filter(analytics_score__clv__gte=data["clv_min"])
+        if data.get("p_alive_below") is not None:
+            queryset = queryset.filter(analytics_score__p_alive__lt=float(data["p_alive_below"]))
+        return queryset
+
+    def __repr__(self) -> str:
+        return "CustomerAnalyticsFilters()"
