@@ -9,6 +9,7 @@ that have dropped out of the results are removed.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -153,8 +154,20 @@ def _row_values(
         row.get("churn_risk") or "",
         _float(row.get("share_of_wallet")),
         list(row.get("next_best") or []),
-        dict(row.get("reasons") or {}),
+        _reasons(row.get("reasons")),
     )
+
+
+def _reasons(value: Any) -> dict[str, Any]:
+    """The numbers behind the flags: a dict, or JSON text of one; empty values dropped."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value else {}
+        except ValueError:
+            value = {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if v is not None}
 
 
 def _upsert_sql(vendor: str) -> str:
