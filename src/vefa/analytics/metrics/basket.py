@@ -130,7 +130,11 @@ def rules(
         pairs.with_columns(
             support=nw.col("baskets") / nw.col("orders"),
             confidence=confidence,
-            lift=confidence / (nw.col("consequent_baskets") / nw.col("orders")),
+            # One division of integer products: the same double on every engine, and the
+            # same for A => B as for B => A (the product commutes, the float quotient of
+            # two quotients would not), so equal lifts really tie and fall to confidence.
+            lift=(nw.col("baskets") * nw.col("orders"))
+            / (nw.col("antecedent_baskets") * nw.col("consequent_baskets")),
         )
         .filter(nw.col("confidence") >= params.min_confidence)
         .sort(
