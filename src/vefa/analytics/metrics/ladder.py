@@ -49,11 +49,11 @@ def step_expr(params: LadderParams) -> nw.Expr:
     """The step code of the ``orders`` column (at least one order)."""
     orders = nw.col("orders")
     expr: nw.Expr = (
-        nw.when(orders >= params.loyal_min)
+        nw.when(orders >= params.loyal_orders)
         .then(nw.lit("loyal"))
-        .when(orders >= params.regular_min)
+        .when(orders >= params.regular_orders)
         .then(nw.lit("regular"))
-        .when(orders >= params.occasional_min)
+        .when(orders >= params.occasional_orders)
         .then(nw.lit("occasional"))
         .otherwise(nw.lit("one_time"))
     )

@@ -195,33 +195,34 @@ def _all_cells() -> list[tuple[int, int]]:
 class LadderParams:
     """Settings of ``ladder.ladder``: steps by the number of orders in the window.
 
-    ``window_days`` (365): orders of the last year count.
-    Steps (defaults): ``one_time`` 1 order; ``occasional`` from ``occasional_min`` (2) to
-    ``regular_min`` - 1 (3); ``regular`` from ``regular_min`` (4, about once a quarter) to
-    ``loyal_min`` - 1 (9); ``loyal`` from ``loyal_min`` (10: about monthly, allowing two
-    missed months). The quarter and month marks follow the ordering rhythms of the
-    businesses a CRM serves, which a split by quantiles would not: the steps stay
-    comparable between years and between companies.
+    ``window_days`` (365): orders of the last year count. Each ``*_orders`` setting is the
+    fewest orders of its step. Steps (defaults): ``one_time`` 1 order; ``occasional`` from
+    ``occasional_orders`` (2) to ``regular_orders`` - 1 (3); ``regular`` from
+    ``regular_orders`` (4, about once a quarter) to ``loyal_orders`` - 1 (9); ``loyal`` from
+    ``loyal_orders`` (10: about monthly, allowing two missed months).
+    The quarter and month marks follow the ordering rhythms of the businesses a CRM serves,
+    which a split by quantiles would not: the steps stay comparable between years and
+    between companies.
     """
 
     window_days: int = 365
-    occasional_min: int = 2
-    regular_min: int = 4
-    loyal_min: int = 10
+    occasional_orders: int = 2
+    regular_orders: int = 4
+    loyal_orders: int = 10
 
     def __post_init__(self) -> None:
         check_positive("window_days", self.window_days)
-        for name in ("occasional_min", "regular_min", "loyal_min"):
+        for name in ("occasional_orders", "regular_orders", "loyal_orders"):
             check_int(name, getattr(self, name))
-        if self.occasional_min < 2:
+        if self.occasional_orders < 2:
             raise ValueError(
-                f"occasional_min must be at least 2 (one order is one_time), got "
-                f"{self.occasional_min}"
+                "occasional_orders must be at least 2 (one order is one_time), got "
+                f"{self.occasional_orders}"
             )
-        if not self.occasional_min < self.regular_min < self.loyal_min:
+        if not self.occasional_orders < self.regular_orders < self.loyal_orders:
             raise ValueError(
-                "ladder thresholds must rise: occasional_min < regular_min < loyal_min, got "
-                f"{self.occasional_min}, {self.regular_min}, {self.loyal_min}"
+                "ladder thresholds must rise: occasional_orders < regular_orders < loyal_orders, "
+                f"got {self.occasional_orders}, {self.regular_orders}, {self.loyal_orders}"
             )
 
 
