@@ -56,7 +56,7 @@ def percentile_fraction(share: float) -> Fraction:
     """The percentile as an exact fraction with a denominator of at most 10 000.
 
     The peer rank ``ceil(share * n)`` is then computed in integers on every engine, so a
-    float rounding (``0.7 * 10 = 7.000000000000001``) cannot move it by one.
+    float rounding (``0.56 * 25 = 14.000000000000002``) cannot move it by one.
     """
     return Fraction(share).limit_denominator(10_000)
 

@@ -61,12 +61,14 @@ def _counted(frame: nw.LazyFrame[Any], name: str, unit_cost: int) -> nw.LazyFram
 
 
 def _kind_cost(costs: dict[str, int]) -> nw.Expr:
-    """The unit cost of each row's ``kind`` (0 for kinds without a cost)."""
-    expression: Any = nw.lit(0)
-    for kind, cost in costs.items():
-        if cost:
-            expression = nw.when(nw.col("kind") == kind).then(nw.lit(cost)).otherwise(expression)
-    return expression.cast(nw.Int64)
+    """The summed unit cost of the rows' ``kind`` (0 for kinds without a cost)."""
+    costed = [(kind, cost) for kind, cost in costs.items() if cost]
+    if not costed:  # a sum of constant zeros is not an expression narwhals accepts
+        return nw.len().cast(nw.Int64) * 0
+    expression: Any = nw.lit(0, nw.Int64)
+    for kind, cost in costed:
+        expression = nw.when(nw.col("kind") == kind).then(nw.lit(cost)).otherwise(expression)
+    return expression.cast(nw.Int64).sum()
 
 
 def profitability(
@@ -106,7 +108,7 @@ def profitability(
         parts.append(_per_customer(campaign_sends.filter(window), "marketing_cost", send.sum()))
     if activities is not None:
         done = activities.filter(window & nw.col("status").is_in(list(params.activity_statuses)))
-        parts.append(_per_customer(done, "sales_cost", _kind_cost(params.activity_costs()).sum()))
+        parts.append(_per_customer(done, "sales_cost", _kind_cost(params.activity_costs())))
 
     customers = nw.concat(
         [part.select(nw.col("customer_id").cast(nw.Int64)) for part in parts], how="vertical"
