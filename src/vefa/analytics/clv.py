@@ -162,19 +162,19 @@ def summary_from_arrays(
     about a second: no Python loop, one ``argsort`` and a few ``reduceat``.
     """
     unit = _unit_days(time_unit)
+    amounts = _as_float(amount, "amount")
     customers = np.asarray(customer)
     days = np.asarray(day)
-    amounts = np.asarray(amount, dtype=np.float64)
     if np.issubdtype(days.dtype, np.datetime64):
         days = days.astype("datetime64[D]").astype(np.int64)
     if not (customers.ndim == days.ndim == amounts.ndim == 1):
         raise ClvError(_("Customer, day and amount must be one-dimensional arrays."))
     if not (len(customers) == len(days) == len(amounts)):
         raise ClvError(_("Customer, day and amount arrays must have the same length."))
+    if len(days) == 0:
+        raise ClvError(_("No transactions on or before the end of the calibration period."))
     if not np.issubdtype(days.dtype, np.integer):
         raise ClvError(_("Days must be integer day numbers or datetime64 values."))
-    if not np.all(np.isfinite(amounts)):
-        raise ClvError(_("Amounts must be finite numbers."))
     days = days.astype(np.int64)
     keep = days <= calibration_end_day
     customers, days, amounts = customers[keep], days[keep], amounts[keep]
@@ -480,13 +480,6 @@ def fit_bgnbd(
     if not np.any((x > 0) & (w > 0)):
         raise ClvError(
             _("No customer made a repeat purchase: the purchase model needs some repeat buyers.")
-        )
-    if np.any(t_obs[w > 0] <= 0):
-        raise ClvError(
-            _(
-                "Some customers have T = 0 (first purchase on the last day of the calibration "
-                "period): end the calibration period later or leave them out."
-            )
         )
     (gx, gtx, gt), index, _counts = _group(x, tx, t_obs)
     gw = np.bincount(index, weights=w, minlength=len(gx)).astype(np.float64)
