@@ -26,16 +26,29 @@ def table(schema: dict[str, pa.DataType], rows: list[tuple]) -> pa.Table:
 
 def transactions(rows: list[tuple[int, int, int]]) -> pa.Table:
     """(customer_id, day, revenue)."""
-    schema = {"customer_id": pa.int64(), "order_id": pa.int64(), "day": pa.int32(),
-              "month": pa.int32(), "revenue": pa.int64(), "cost": pa.int64()}  # fmt: skip
+    schema = {
+        "customer_id": pa.int64(),
+        "order_id": pa.int64(),
+        "day": pa.int32(),
+        "month": pa.int32(),
+        "revenue": pa.int64(),
+        "cost": pa.int64(),
+    }
     return table(schema, [(c, n, day, 0, r, 0) for n, (c, day, r) in enumerate(rows)])
 
 
 def customers(rows: list[tuple[int, int]]) -> pa.Table:
     """(customer_id, created_day)."""
-    schema = {"customer_id": pa.int64(), "kind": pa.string(), "created_day": pa.int32(),
-              "industry": pa.string(), "size_band": pa.string(), "owner_id": pa.int64(),
-              "team_id": pa.int64(), "declared_wallet": pa.int64()}  # fmt: skip
+    schema = {
+        "customer_id": pa.int64(),
+        "kind": pa.string(),
+        "created_day": pa.int32(),
+        "industry": pa.string(),
+        "size_band": pa.string(),
+        "owner_id": pa.int64(),
+        "team_id": pa.int64(),
+        "declared_wallet": pa.int64(),
+    }
     return table(schema, [(c, "person", day, "", "", None, None, None) for c, day in rows])
 
 
@@ -45,8 +58,13 @@ def surveys(rows: list[tuple[int, int, float]]) -> pa.Table:
 
 def sends(rows: list[tuple[int, int | None]]) -> pa.Table:
     """(day, cost)."""
-    schema = {"campaign_id": pa.int64(), "customer_id": pa.int64(), "day": pa.int32(),
-              "cost": pa.int64(), "converted_revenue": pa.int64()}  # fmt: skip
+    schema = {
+        "campaign_id": pa.int64(),
+        "customer_id": pa.int64(),
+        "day": pa.int32(),
+        "cost": pa.int64(),
+        "converted_revenue": pa.int64(),
+    }
     return table(schema, [(1, 1, day, cost, 0) for day, cost in rows])
 
 
@@ -99,8 +117,11 @@ def run(engine: Engine, tables: dict[str, pa.Table], **kwargs: Any) -> dict[str,
 
 
 def kpi(current: float | None, previous: float | None, change: float | None) -> dict:
-    return {"current": current, "previous": previous,
-            "change": None if change is None else round(change, 9)}  # fmt: skip
+    return {
+        "current": current,
+        "previous": previous,
+        "change": None if change is None else round(change, 9),
+    }
 
 
 SALES = transactions([

@@ -24,44 +24,78 @@ def table(schema: dict[str, pa.DataType], rows: list[tuple]) -> pa.Table:
 
 def transactions(rows: list[tuple[int, int, int, int]]) -> pa.Table:
     """(customer_id, day, revenue, cost)."""
-    schema = {"customer_id": pa.int64(), "order_id": pa.int64(), "day": pa.int32(),
-              "month": pa.int32(), "revenue": pa.int64(), "cost": pa.int64()}  # fmt: skip
+    schema = {
+        "customer_id": pa.int64(),
+        "order_id": pa.int64(),
+        "day": pa.int32(),
+        "month": pa.int32(),
+        "revenue": pa.int64(),
+        "cost": pa.int64(),
+    }
     return table(schema, [(c, n, d, 0, r, k) for n, (c, d, r, k) in enumerate(rows)])
 
 
 def activities(rows: list[tuple[int, int, str, str]]) -> pa.Table:
     """(customer_id, day, kind, status)."""
-    schema = {"activity_id": pa.int64(), "customer_id": pa.int64(), "day": pa.int32(),
-              "kind": pa.string(), "status": pa.string()}  # fmt: skip
+    schema = {
+        "activity_id": pa.int64(),
+        "customer_id": pa.int64(),
+        "day": pa.int32(),
+        "kind": pa.string(),
+        "status": pa.string(),
+    }
     return table(schema, [(n, *values) for n, values in enumerate(rows)])
 
 
 def interactions(rows: list[tuple[int, int, str]]) -> pa.Table:
     """(customer_id, day, kind)."""
-    schema = {"interaction_id": pa.int64(), "customer_id": pa.int64(), "day": pa.int32(),
-              "kind": pa.string(), "channel": pa.string(), "direction": pa.string()}  # fmt: skip
+    schema = {
+        "interaction_id": pa.int64(),
+        "customer_id": pa.int64(),
+        "day": pa.int32(),
+        "kind": pa.string(),
+        "channel": pa.string(),
+        "direction": pa.string(),
+    }
     return table(schema, [(n, c, d, k, "phone", "in") for n, (c, d, k) in enumerate(rows)])
 
 
 def tickets(rows: list[tuple[int, int]]) -> pa.Table:
     """(customer_id, day)."""
-    schema = {"ticket_id": pa.int64(), "customer_id": pa.int64(), "day": pa.int32(),
-              "resolved_day": pa.int32(), "type": pa.string(), "category": pa.string()}  # fmt: skip
+    schema = {
+        "ticket_id": pa.int64(),
+        "customer_id": pa.int64(),
+        "day": pa.int32(),
+        "resolved_day": pa.int32(),
+        "type": pa.string(),
+        "category": pa.string(),
+    }
     return table(schema, [(n, c, d, None, "complaint", "") for n, (c, d) in enumerate(rows)])
 
 
 def returns(rows: list[tuple[int, int]]) -> pa.Table:
     """(customer_id, day)."""
-    schema = {"return_id": pa.int64(), "customer_id": pa.int64(), "order_id": pa.int64(),
-              "product_id": pa.int64(), "day": pa.int32(), "quantity": pa.float64(),
-              "reason": pa.string()}  # fmt: skip
+    schema = {
+        "return_id": pa.int64(),
+        "customer_id": pa.int64(),
+        "order_id": pa.int64(),
+        "product_id": pa.int64(),
+        "day": pa.int32(),
+        "quantity": pa.float64(),
+        "reason": pa.string(),
+    }
     return table(schema, [(n, c, 1, 1, d, 1.0, "broken") for n, (c, d) in enumerate(rows)])
 
 
 def sends(rows: list[tuple[int, int, int | None]]) -> pa.Table:
     """(customer_id, day, cost)."""
-    schema = {"campaign_id": pa.int64(), "customer_id": pa.int64(), "day": pa.int32(),
-              "cost": pa.int64(), "converted_revenue": pa.int64()}  # fmt: skip
+    schema = {
+        "campaign_id": pa.int64(),
+        "customer_id": pa.int64(),
+        "day": pa.int32(),
+        "cost": pa.int64(),
+        "converted_revenue": pa.int64(),
+    }
     return table(schema, [(1, c, d, k, 0) for c, d, k in rows])
 
 
@@ -115,9 +149,16 @@ def run(engine: Engine, tables: dict[str, pa.Table], **kwargs: Any) -> list[dict
 def row(customer: int, revenue: int, gross: int, service: int, marketing: int, sales: int
         ) -> dict[str, Any]:  # fmt: skip
     net = gross - service - marketing - sales
-    return {"customer_id": customer, "revenue": revenue, "gross_margin": gross,
-            "service_cost": service, "marketing_cost": marketing, "sales_cost": sales,
-            "net_margin": net, "unprofitable": net < 0}  # fmt: skip
+    return {
+        "customer_id": customer,
+        "revenue": revenue,
+        "gross_margin": gross,
+        "service_cost": service,
+        "marketing_cost": marketing,
+        "sales_cost": sales,
+        "net_margin": net,
+        "unprofitable": net < 0,
+    }
 
 
 def test_profitability_worked_out_by_hand(duck):
@@ -151,8 +192,11 @@ def test_default_costs_are_zero(duck):
 
 def test_activity_statuses_are_configurable(duck):
     params = CostParams(meeting_cost=400, activity_statuses=("done", "planned"))
-    rows = run(duck, {"transactions": TABLES["transactions"],
-                      "activities": TABLES["activities"]}, params=params)  # fmt: skip
+    rows = run(
+        duck,
+        {"transactions": TABLES["transactions"], "activities": TABLES["activities"]},
+        params=params,
+    )
     assert rows[0]["sales_cost"] == 400  # the planned meeting; the cancelled one is free
 
 

@@ -88,8 +88,13 @@ def shares(engine: Engine, tx: pa.Table, people: pa.Table, **kwargs: Any) -> lis
 
 def row(customer: int, spend: int, wallet_: int | None, source: str | None,
         share: float | None) -> dict[str, Any]:  # fmt: skip
-    return {"customer_id": customer, "spend": spend, "wallet": wallet_,
-            "wallet_source": source, "share": share}  # fmt: skip
+    return {
+        "customer_id": customer,
+        "spend": spend,
+        "wallet": wallet_,
+        "wallet_source": source,
+        "share": share,
+    }
 
 
 PEOPLE = customers([
@@ -230,8 +235,13 @@ def breadth(engine: Engine, table: pa.Table, **kwargs: Any) -> list[dict]:
 
 
 def brow(customer: int, bought: int, total: int, share: float | None, few: bool) -> dict:
-    return {"customer_id": customer, "categories_bought": bought, "categories_total": total,
-            "breadth": share, "few_categories": few}  # fmt: skip
+    return {
+        "customer_id": customer,
+        "categories_bought": bought,
+        "categories_total": total,
+        "breadth": share,
+        "few_categories": few,
+    }
 
 
 def test_category_breadth_against_categories_sold(duck):
