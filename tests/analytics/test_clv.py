@@ -328,6 +328,18 @@ def test_summary_with_huge_and_negative_integer_keys():
         customer, [1, 2, 5], [1.0, 1.0, 3.0], calibration_end_day=8, time_unit="day"
     )
     assert _rows(result) == [(-(2**62), 0, 0.0, 6.0, 0.0), (2**62, 1, 4.0, 7.0, 3.0)]
+    unsigned = np.array([2**64 - 1, 5, 2**64 - 1], dtype=np.uint64)
+    result = clv.summary_from_arrays(
+        unsigned, [1, 2, 5], [1.0, 1.0, 3.0], calibration_end_day=8, time_unit="day"
+    )
+    assert _rows(result) == [(5, 0, 0.0, 6.0, 0.0), (2**64 - 1, 1, 4.0, 7.0, 3.0)]
+
+
+def test_predictions_for_no_customers_are_empty(cdnow_bgnbd, cdnow_spend):
+    assert clv.p_alive(cdnow_bgnbd, [], [], []).tolist() == []
+    assert clv.expected_purchases(cdnow_bgnbd, 10, [], [], []).tolist() == []
+    empty = clv.predict(cdnow_bgnbd, cdnow_spend, [], [], [], [], horizon=10)
+    assert empty.clv.tolist() == empty.p_alive.tolist() == []
 
 
 def test_summary_of_cdnow_in_days_scales_weeks(cdnow):
