@@ -1,0 +1,792 @@
+"""The analytical store: the CRM's facts and dimensions as Parquet files, kept up to date.
+
+Where: ``<VEFA_DATA_DIR>/analytics/`` unless ``settings.VEFA_ANALYTICS_DIR`` (or
+``ANALYTICS_DIR``, or the environment variable ``VEFA_ANALYTICS_DIR``) names a directory.
+
+Layout::
+
+    manifest.json                 what the store holds: parts, deletes and watermarks per table
+    parts/<table>/part-000007.parquet      rows read by run 7 (new and changed rows)
+    parts/<table>/deleted-000007.parquet   ids run 7 found deleted (the change log)
+    current/<table>.parquet       the current view of each table, for readers
+    current/state.json            which run the current files reflect
+
+Why parts and a manifest: an extract reads only what changed since the last run (the
+*watermark*: the largest ``updated_at`` and id seen per table) and appends it as a new part.
+A run writes its part files under temporary names, renames them, and only then replaces
+``manifest.json`` (written to a temporary file and renamed, so it is always whole). The
+manifest is the commit: files it does not name are leftovers of a run that died, ignored by
+readers and removed by the next run, which then does the same work again under the same
+names. A crash therefore never leaves a half-updated store.
+
+Reading a table means: every part the manifest names, newest version of each row (by part
+number, then ``updated_at``), minus the ids deleted in the same or a later run. Order lines
+are replaced per order: the newest part holding an order has all its current lines, so
+lines that disappeared from an order disappear here too. When a table has more than
+``compact_after`` files, it is rewritten as one part (atomically, the same way).
+
+After each run the *current* files are rewritten for the tables that changed, each sorted by
+``customer_id`` (row groups then carry tight min/max statistics, so a reader filtering on a
+customer skips most of the file) and renamed into place: plain Parquet any tool reads —
+DuckDB, Spark, pandas, a BI tool. ``Store.frame`` opens them as Narwhals lazy frames for the
+metrics.
+
+The current tables (the contract of ``vefa.analytics``; money in int64 hundredths of the
+reporting currency, days as days since 1970-01-01 in the business time zone):
+
+- ``transactions``: one row per order that counts as a purchase (status confirmed, shipped,
+  delivered, invoiced or paid) and whose currency could be converted: customer_id, order_id,
+  day, month, revenue (net: after discount, before tax), cost (sum of its lines' cost).
+- ``orders``: every order with its ``status`` (drafts and cancelled ones too), the
+  transaction columns plus currency, net (the original amount as text), source, owner_id,
+  team_id, number and ordered_at — for BI tools.
+- ``lines``: the lines of the transactions: line_id, order_id, customer_id, product_id,
+  category_id, day, month, quantity, revenue, cost.
+- ``customers``, ``products`` (with its category), ``interactions``, ``activities`` and a
+  ``dates`` calendar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import narwhals as nw
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vefa.analytics import extract as source_db
+from vefa.analytics.engine import Engine, day_number
+from vefa.sales.choices import OrderStatus
+from vefa.sales.money import RateTable, check_currency
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+STATE = "state.json"
+COMPACT_AFTER = 8
+DEFAULT_OVERLAP_SECONDS = 300
+
+# Statuses of an order that is a purchase (drafts are not yet, cancelled ones never were).
+PURCHASE_STATUSES: tuple[str, ...] = (
+    OrderStatus.CONFIRMED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.INVOICED,
+    OrderStatus.PAID,
+)
+
+# The current tables readers use, and the stored tables each is made from.
+TABLES: dict[str, frozenset[str]] = {
+    "transactions": frozenset({"orders", "lines"}),
+    "orders": frozenset({"orders", "lines"}),
+    "lines": frozenset({"orders", "lines", "products"}),
+    "customers": frozenset({"customers"}),
+    "products": frozenset({"products", "categories"}),
+    "interactions": frozenset({"interactions"}),
+    "activities": frozenset({"activities"}),
+    "dates": frozenset(),
+}
+
+Progress = Callable[[str, int], None]
+
+
+class StoreError(RuntimeError):
+    """The analytical store cannot do what was asked."""
+
+
+class StoreBusy(StoreError):
+    """Another extract of the same store is running."""
+
+
+class NotExtracted(StoreError):
+    """The store has no current table yet: run an extract first."""
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    """What one extract did.
+
+    ``counts``: rows read from the database per stored table (changed rows only in an
+    incremental run); ``deleted``: ids found deleted per stored table; ``rows``: rows of
+    each current table afterwards.
+    """
+
+    run: int
+    full: bool
+    counts: dict[str, int]
+    deleted: dict[str, int]
+    rows: dict[str, int]
+    seconds: float
+    missing_currencies: tuple[str, ...] = ()
+    compacted: tuple[str, ...] = ()
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready figures (for a refresh's record)."""
+        return {
+            "run": self.run,
+            "full": self.full,
+            "counts": dict(self.counts),
+            "deleted": dict(self.deleted),
+            "rows": dict(self.rows),
+            "seconds": round(self.seconds, 3),
+            "missing_currencies": list(self.missing_currencies),
+            "compacted": list(self.compacted),
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class _Config:
+    currency: str
+    time_zone: str
+    wallet_field: str
+    database: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "currency": self.currency,
+            "time_zone": self.time_zone,
+            "wallet_field": self.wallet_field,
+            "database": self.database,
+        }
+
+
+def default_path() -> Path:
+    """The store's directory: the configured one, else ``<data dir>/analytics``."""
+    configured = (
+        getattr(settings, "VEFA_ANALYTICS_DIR", None)
+        or getattr(settings, "ANALYTICS_DIR", None)
+        or os.environ.get("VEFA_ANALYTICS_DIR")
+    )
+    if configured:
+        return Path(configured)
+    return Path(settings.DATA_DIR) / "analytics"
+
+
+store_path = default_path
+
+
+def reporting_currency() -> str:
+    """The currency of every amount in the store (``VEFA_ANALYTICS_CURRENCY``, else the
+    default currency of the sales reports)."""
+    code = getattr(settings, "VEFA_ANALYTICS_CURRENCY", None) or getattr(
+        settings, "VEFA_DEFAULT_CURRENCY", "TRY"
+    )
+    return check_currency(code)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _publish(temporary: Path, final: Path) -> None:
+    """Make a finished file durable and give it its final name in one atomic step."""
+    with temporary.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, final)
+    _fsync_dir(final.parent)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    _publish(temporary, path)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _part_number(name: str) -> int:
+    """The run number in a part's name (``part-000007.parquet`` → 7)."""
+    return int(name.split("-")[1].split(".")[0])
+
+
+class Store:
+    """The analytical store in one directory (see the module docstring).
+
+    ``overlap``: how far before each watermark an incremental run starts reading again, so a
+    transaction that committed late with an earlier ``updated_at`` is not missed (default
+    ``VEFA_ANALYTICS_OVERLAP_SECONDS`` or 300 s; rows read twice are merged). ``compact_after``:
+    the number of files of a table that triggers its compaction.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        overlap: datetime.timedelta | float | None = None,
+        compact_after: int = COMPACT_AFTER,
+        batch_rows: int = source_db.BATCH_ROWS,
+        use_copy: bool | None = None,
+    ) -> None:
+        self.root = Path(path) if path is not None else default_path()
+        if overlap is None:
+            overlap = float(
+                getattr(settings, "VEFA_ANALYTICS_OVERLAP_SECONDS", DEFAULT_OVERLAP_SECONDS)
+            )
+        if not isinstance(overlap, datetime.timedelta):
+            overlap = datetime.timedelta(seconds=float(overlap))
+        if overlap < datetime.timedelta(0):
+            raise ValueError("overlap must not be negative")
+        if compact_after < 1:
+            raise ValueError("compact_after must be at least 1")
+        if batch_rows < 1:
+            raise ValueError("batch_rows must be at least 1")
+        self.overlap = overlap
+        self.compact_after = compact_after
+        self.batch_rows = batch_rows
+        self.use_copy = use_copy
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The committed manifest (an empty store gives ``{}``)."""
+        return self._load()
+
+    def path(self, table: str) -> Path:
+        """The current Parquet file of ``table`` (one of ``TABLES``)."""
+        if table not in TABLES:
+            raise ValueError(f"unknown analytics table {table!r}; use one of {sorted(TABLES)}")
+        path = self.root / "current" / f"{table}.parquet"
+        if not path.exists():
+            raise NotExtracted(_("The analytics data has not been extracted yet."))
+        return path
+
+    def frame(self, table: str, engine: Engine) -> nw.LazyFrame[Any]:
+        """The current ``table`` as a lazy frame of ``engine``."""
+        return engine.parquet(self.path(table))
+
+    # --- maintenance ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything: the next extract reads the whole database again."""
+        with self._lock():
+            for name in ("parts", "current", "tmp"):
+                shutil.rmtree(self.root / name, ignore_errors=True)
+            (self.root / MANIFEST).unlink(missing_ok=True)
+
+    def compact(self, *, force: bool = False) -> list[str]:
+        """Rewrite tables with more than ``compact_after`` files (every table with more
+        than one when ``force``) as one part each; returns the tables compacted."""
+        with self._lock():
+            manifest = self._load()
+            if not manifest:
+                return []
+            return self._compact(manifest, 1 if force else self.compact_after)
+
+    # --- the extract ------------------------------------------------------------------------------
+
+    def extract(self, full: bool = False, progress: Progress | None = None) -> ExtractResult:
+        """Bring the store up to date with the database.
+
+        The first run (or ``full``, or a change of reporting currency, time zone, database,
+        or a deleted or back-dated exchange rate) reads everything; later runs read the rows
+        changed since each table's watermark, the ids deleted since (from the change log),
+        and the orders whose conversion a changed exchange rate affects. ``progress`` is
+        called with ``(step, rows)``: a table's name and the rows read so far, then
+        ``"current"`` while the current files are written.
+        """
+        started = time.perf_counter()
+        report = progress or (lambda step, rows: None)
+        with self._lock():
+            manifest = self._load()
+            self._remove_orphans(manifest)
+            config = self._config()
+            reason = self._full_reason(manifest, config, full)
+            run = int(manifest.get("run", 0)) + 1
+            rates = RateTable.load(config.currency)
+            context = source_db.Context(
+                target=config.currency,
+                rates=rates,
+                zone=config.time_zone,
+            )
+            with self._snapshot():
+                rates_since: datetime.datetime | None = None
+                if not reason:
+                    changed, since_day = source_db.rates_changed_since(
+                        manifest.get("rates"), config.currency, rates, self.overlap
+                    )
+                    if changed and since_day is None:
+                        reason = "exchange rates changed for every day"
+                    elif changed and since_day is not None:
+                        # A day in the business zone starts at most 14 hours before UTC's.
+                        rates_since = datetime.datetime.combine(
+                            since_day - datetime.timedelta(days=1),
+                            datetime.time.min,
+                            tzinfo=datetime.UTC,
+                        )
+                is_full = bool(reason)
+                change_log = source_db.change_log_top() if is_full else manifest.get("change_log")
+                rates_mark = source_db.rates_top(config.currency)
+                tables, counts = self._read_tables(
+                    manifest, context, run, is_full, rates_since, report
+                )
+                deleted: dict[str, int] = dict.fromkeys(tables, 0)
+                if not is_full:
+                    change_log = self._read_deletes(manifest, tables, deleted, run)
+            new_manifest = {
+                "format": FORMAT,
+                "run": run,
+                "finished_at": timezone.now().isoformat(),
+                "settings": config.as_dict(),
+                "change_log": change_log,
+                "rates": rates_mark,
+                "missing_currencies": sorted(context.missing),
+                "tables": tables,
+            }
+            _write_json(self.root / MANIFEST, new_manifest)
+            self._remove_orphans(new_manifest)
+            compacted = self._compact(new_manifest, self.compact_after)
+            state = self._load_state()
+            changed_sources = {name for name in tables if is_full or counts[name] or deleted[name]}
+            if state.get("run") != manifest.get("run") or not manifest:
+                changed_sources = set(tables)
+            rows = self._materialise(new_manifest, changed_sources, state, report)
+        return ExtractResult(
+            run=run,
+            full=is_full,
+            counts=counts,
+            deleted=deleted,
+            rows=rows,
+            seconds=time.perf_counter() - started,
+            missing_currencies=tuple(sorted(context.missing)),
+            compacted=tuple(compacted),
+            reason=reason,
+        )
+
+    def _config(self) -> _Config:
+        database = connection.settings_dict.get("NAME") or ""
+        return _Config(
+            currency=reporting_currency(),
+            time_zone=str(settings.TIME_ZONE or "UTC"),
+            wallet_field=source_db.wallet_field(),
+            database=f"{connection.vendor}:{database}",
+        )
+
+    @staticmethod
+    def _full_reason(manifest: dict[str, Any], config: _Config, full: bool) -> str:
+        if full:
+            return "asked for"
+        if not manifest:
+            return "first run"
+        if manifest.get("format") != FORMAT:
+            return "store format changed"
+        previous = manifest.get("settings") or {}
+        for key, value in config.as_dict().items():
+            if previous.get(key) != value:
+                return f"{key.replace('_', ' ')} changed"
+        return ""
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """On PostgreSQL, read every table from one snapshot (a repeatable-read, read-only
+        transaction), so orders and their lines agree. SQLite reads statement by statement:
+        a read transaction there would hold its write lock for the whole extract."""
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield
+        else:
+            yield
+
+    def _read_tables(
+        self,
+        manifest: dict[str, Any],
+        context: source_db.Context,
+        run: int,
+        is_full: bool,
+        rates_since: datetime.datetime | None,
+        report: Progress,
+    ) -> tuple[dict[str, Any], dict[str, int]]:
+        previous = manifest.get("tables") or {}
+        tables: dict[str, Any] = {}
+        counts: dict[str, int] = {}
+        for source in source_db.SOURCES:
+            before = previous.get(source.name) or {}
+            fresh = is_full or not before
+            marks = None if fresh else dict(before.get("marks") or {})
+            count, new_marks, part = self._write_part(
+                source, context, run, marks, rates_since, report
+            )
+            counts[source.name] = count
+            parts = [] if fresh else list(before.get("parts", []))
+            if part:
+                parts.append(part)
+            tables[source.name] = {
+                "parts": parts,
+                "deletes": [] if fresh else list(before.get("deletes", [])),
+                "marks": new_marks,
+            }
+        return tables, counts
+
+    def _write_part(
+        self,
+        source: source_db.Source,
+        context: source_db.Context,
+        run: int,
+        marks: dict[str, Any] | None,
+        rates_since: datetime.datetime | None,
+        report: Progress,
+    ) -> tuple[int, dict[str, Any], str | None]:
+        """Stream one table's changed rows into ``part-<run>.parquet``.
+
+        Returns the rows written, the moved watermarks and the part's name (None when
+        nothing changed: no empty parts).
+        """
+        folder = self.root / "parts" / source.name
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"part-{run:06d}.parquet"
+        temporary = folder / f".{name}.tmp"
+        writer: pq.ParquetWriter | None = None
+        count = 0
+        new_marks = dict(marks or {})
+        try:
+            for batch, raw in source_db.read(
+                source,
+                context,
+                marks=marks,
+                overlap=self.overlap,
+                rates_since=rates_since,
+                batch_rows=self.batch_rows,
+                use_copy=self.use_copy,
+            ):
+                if writer is None:
+                    writer = pq.ParquetWriter(temporary, source.schema, compression="zstd")
+                writer.write_batch(batch)
+                count += batch.num_rows
+                new_marks = source_db.advance(source, new_marks, raw)
+                report(source.name, count)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            report(source.name, 0)
+            return 0, new_marks, None
+        _publish(temporary, folder / name)
+        return count, new_marks, name
+
+    def _read_deletes(
+        self, manifest: dict[str, Any], tables: dict[str, Any], deleted: dict[str, int], run: int
+    ) -> dict[str, Any] | None:
+        """Write each table's ``deleted-<run>.parquet`` from the change log's deletes."""
+        labels = sorted({label for s in source_db.SOURCES for label, _ in s.deletes})
+        found, top = source_db.deleted_since(manifest.get("change_log"), labels, self.overlap)
+        for source in source_db.SOURCES:
+            keys: list[str] = []
+            ids: list[int] = []
+            for label, column in source.deletes:
+                for pk in sorted(found.get(label, ())):
+                    keys.append(column)
+                    ids.append(pk)
+            if not ids:
+                continue
+            folder = self.root / "parts" / source.name
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"deleted-{run:06d}.parquet"
+            temporary = folder / f".{name}.tmp"
+            table = pa.table({"key_column": pa.array(keys, pa.string()), "id": ids})
+            pq.write_table(table, temporary, compression="zstd")
+            _publish(temporary, folder / name)
+            tables[source.name]["deletes"].append(name)
+            deleted[source.name] = len(ids)
+        return top
+
+    # --- files, manifest, lock ------------------------------------------------------------------
+
+    def _load(self) -> dict[str, Any]:
+        path = self.root / MANIFEST
+        if not path.exists():
+            return {}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def _load_state(self) -> dict[str, Any]:
+        path = self.root / "current" / STATE
+        if not path.exists():
+            return {}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One writer at a time per store (an advisory lock on ``.lock``)."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreBusy(_("Another analytics extract is running.")) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _remove_orphans(self, manifest: dict[str, Any]) -> None:
+        """Delete files the manifest does not name: leftovers of a run that died."""
+        tables = manifest.get("tables") or {}
+        parts_root = self.root / "parts"
+        if parts_root.exists():
+            for folder in parts_root.iterdir():
+                entry = tables.get(folder.name) or {}
+                keep = set(entry.get("parts", [])) | set(entry.get("deletes", []))
+                if not folder.is_dir():
+                    folder.unlink()
+                    continue
+                for path in folder.iterdir():
+                    if path.name not in keep:
+                        path.unlink()
+        current = self.root / "current"
+        if current.exists():
+            for path in current.glob(".*.tmp"):
+                path.unlink()
+        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+
+    # --- DuckDB: current rows, compaction, current files ------------------------------------------
+
+    def _duckdb(self) -> duckdb.DuckDBPyConnection:
+        spill = self.root / "tmp"
+        spill.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect()
+        con.execute(f"SET temp_directory = {_sql_text(str(spill))}")
+        memory = getattr(settings, "VEFA_ANALYTICS_MEMORY_LIMIT", None)
+        if memory:
+            con.execute(f"SET memory_limit = {_sql_text(str(memory))}")
+        return con
+
+    def _current_sql(
+        self, con: duckdb.DuckDBPyConnection, source: source_db.Source, manifest: dict[str, Any]
+    ) -> str:
+        """SQL for the current rows of a stored table: the newest version of each row (or
+        of each order's set of lines), minus deleted ids."""
+        entry = (manifest.get("tables") or {}).get(source.name) or {}
+        folder = self.root / "parts" / source.name
+        parts = entry.get("parts", [])
+        if not parts:
+            con.register(f"empty_{source.name}", source.schema.empty_table())
+            return f"SELECT * FROM empty_{source.name}"  # noqa: S608 (no user text)
+        files = ", ".join(f"({_sql_text(str(folder / p))}, {_part_number(p)})" for p in parts)
+        paths = ", ".join(_sql_text(str(folder / p)) for p in parts)
+        rows = (
+            f"SELECT d.* EXCLUDE (filename), f.part AS _part "  # noqa: S608 (no user text)
+            f"FROM read_parquet([{paths}], union_by_name = true, filename = true) d "
+            f"JOIN (VALUES {files}) f(path, part) ON f.path = d.filename"
+        )
+        if source.group == source.key:
+            newest = (
+                f"SELECT * FROM ({rows}) QUALIFY row_number() OVER ("  # noqa: S608 (no user text)
+                f"PARTITION BY {source.key} ORDER BY _part DESC, updated_at DESC) = 1"
+            )
+        else:
+            newest = (
+                f"SELECT * FROM ({rows}) "  # noqa: S608 (no user text)
+                f"QUALIFY _part = max(_part) OVER (PARTITION BY {source.group})"
+            )
+        deletes = entry.get("deletes", [])
+        conditions = []
+        if deletes:
+            marks = ", ".join(f"({_sql_text(str(folder / p))}, {_part_number(p)})" for p in deletes)
+            tomb_paths = ", ".join(_sql_text(str(folder / p)) for p in deletes)
+            tombs = (
+                f"(SELECT t.key_column, t.id, f.part FROM read_parquet([{tomb_paths}], "  # noqa: S608 (no user text)
+                f"filename = true) t JOIN (VALUES {marks}) f(path, part) ON f.path = t.filename)"
+            )
+            for _label, column in source.deletes:
+                conditions.append(
+                    f"NOT EXISTS (SELECT 1 FROM {tombs} x WHERE x.key_column = "  # noqa: S608
+                    f"{_sql_text(column)} AND x.id = r.{column} AND x.part >= r._part)"
+                )
+        where = " AND ".join(conditions) or "TRUE"
+        return f"SELECT r.* EXCLUDE (_part) FROM ({newest}) r WHERE {where}"  # noqa: S608
+
+    def _compact(self, manifest: dict[str, Any], threshold: int) -> list[str]:
+        """Rewrite each table with more than ``threshold`` files as one part."""
+        compacted = []
+        run = int(manifest["run"])
+        for source in source_db.SOURCES:
+            entry = manifest["tables"].get(source.name)
+            if entry is None:
+                continue
+            files = len(entry["parts"]) + len(entry["deletes"])
+            if files <= threshold or (files == 1 and entry["parts"]):
+                continue
+            folder = self.root / "parts" / source.name
+            name = f"part-{run:06d}-compact.parquet"
+            temporary = folder / f".{name}.tmp"
+            con = self._duckdb()
+            try:
+                sql = self._current_sql(con, source, manifest)
+                con.execute(
+                    f"COPY ({sql}) TO {_sql_text(str(temporary))} "
+                    "(FORMAT PARQUET, COMPRESSION ZSTD)"
+                )
+            finally:
+                con.close()
+            _publish(temporary, folder / name)
+            old = set(entry["parts"]) | set(entry["deletes"])
+            manifest["tables"][source.name] = {**entry, "parts": [name], "deletes": []}
+            _write_json(self.root / MANIFEST, manifest)
+            for stale in old - {name}:
+                (folder / stale).unlink(missing_ok=True)
+            compacted.append(source.name)
+        return compacted
+
+    def _materialise(
+        self,
+        manifest: dict[str, Any],
+        changed: set[str],
+        state: dict[str, Any],
+        report: Progress,
+    ) -> dict[str, int]:
+        """Rewrite the current file of every table whose stored tables changed."""
+        current = self.root / "current"
+        current.mkdir(parents=True, exist_ok=True)
+        rows: dict[str, int] = dict(state.get("rows") or {})
+        wanted = [
+            name
+            for name, needs in TABLES.items()
+            if needs & changed or not (current / f"{name}.parquet").exists()
+        ]
+        report("current", 0)
+        con = self._duckdb()
+        try:
+            for source in source_db.SOURCES:
+                con.execute(
+                    f"CREATE TEMP VIEW src_{source.name} AS "
+                    f"{self._current_sql(con, source, manifest)}"
+                )
+            purchase = ", ".join(_sql_text(str(s)) for s in PURCHASE_STATUSES)
+            if {"orders", "transactions", "lines"} & set(wanted):
+                con.execute("CREATE TEMP TABLE cur_lines AS SELECT * FROM src_lines")
+                con.execute(
+                    "CREATE TEMP TABLE cur_orders AS SELECT o.*, "
+                    "CAST(COALESCE(c.cost, 0) AS BIGINT) AS cost FROM src_orders o LEFT JOIN "
+                    "(SELECT order_id, SUM(COALESCE(cost, 0)) AS cost FROM cur_lines "
+                    "GROUP BY order_id) c ON c.order_id = o.order_id"
+                )
+            queries = {
+                "transactions": (
+                    "SELECT CAST(customer_id AS BIGINT) AS customer_id, "  # noqa: S608
+                    "CAST(order_id AS BIGINT) AS order_id, CAST(day AS INTEGER) AS day, "
+                    "CAST(month AS INTEGER) AS month, CAST(revenue AS BIGINT) AS revenue, "
+                    "CAST(cost AS BIGINT) AS cost FROM cur_orders "
+                    f"WHERE status IN ({purchase}) AND revenue IS NOT NULL "
+                    "ORDER BY customer_id, day, order_id"
+                ),
+                "orders": (
+                    "SELECT order_id, customer_id, day, month, status, revenue, cost, currency, "
+                    "net, source, owner_id, team_id, number, ordered_at FROM cur_orders "
+                    "ORDER BY customer_id, day, order_id"
+                ),
+                "lines": (
+                    "SELECT CAST(l.line_id AS BIGINT) AS line_id, "  # noqa: S608
+                    "CAST(l.order_id AS BIGINT) AS order_id, "
+                    "CAST(o.customer_id AS BIGINT) AS customer_id, "
+                    "CAST(l.product_id AS BIGINT) AS product_id, "
+                    "CAST(p.category_id AS BIGINT) AS category_id, "
+                    "CAST(o.day AS INTEGER) AS day, CAST(o.month AS INTEGER) AS month, "
+                    "CAST(l.quantity AS DOUBLE) AS quantity, "
+                    "CAST(l.revenue AS BIGINT) AS revenue, "
+                    "CAST(COALESCE(l.cost, 0) AS BIGINT) AS cost "
+                    "FROM cur_lines l JOIN cur_orders o ON o.order_id = l.order_id "
+                    "LEFT JOIN src_products p ON p.product_id = l.product_id "
+                    f"WHERE o.status IN ({purchase}) AND o.revenue IS NOT NULL "
+                    "AND l.revenue IS NOT NULL ORDER BY o.customer_id, l.order_id, l.line_id"
+                ),
+                "customers": (
+                    "SELECT customer_id, kind, created_day, industry, size_band, owner_id, "
+                    "team_id, declared_wallet, customer_name, lifecycle_stage, country, city "
+                    "FROM src_customers ORDER BY customer_id"
+                ),
+                "products": (
+                    "SELECT p.product_id, p.category_id, p.unit_cost, p.sku, p.product_name, "
+                    "c.category_name, CAST(c.parent_id AS BIGINT) AS parent_category_id, "
+                    "p.is_active FROM src_products p LEFT JOIN src_categories c "
+                    "ON c.category_id = p.category_id ORDER BY p.product_id"
+                ),
+                "interactions": (
+                    "SELECT interaction_id, customer_id, day, kind, channel, direction "
+                    "FROM src_interactions ORDER BY customer_id, day, interaction_id"
+                ),
+                "activities": (
+                    "SELECT activity_id, customer_id, day, kind, status FROM src_activities "
+                    "WHERE customer_id IS NOT NULL ORDER BY customer_id, day, activity_id"
+                ),
+            }
+            for name in wanted:
+                if name == "dates":
+                    continue
+                rows[name] = self._write_current(con, name, queries[name])
+                report("current", rows[name])
+            rows["dates"] = self._write_current(con, "dates", self._dates_sql(con))
+        finally:
+            con.close()
+        _write_json(current / STATE, {"run": manifest["run"], "rows": rows})
+        return rows
+
+    def _write_current(self, con: duckdb.DuckDBPyConnection, name: str, sql: str) -> int:
+        final = self.root / "current" / f"{name}.parquet"
+        temporary = final.with_name(f".{final.name}.tmp")
+        con.execute(
+            f"COPY ({sql}) TO {_sql_text(str(temporary))} "
+            "(FORMAT PARQUET, COMPRESSION ZSTD, ROW_GROUP_SIZE 122880)"
+        )
+        _publish(temporary, final)
+        return int(pq.ParquetFile(final).metadata.num_rows)
+
+    def _dates_sql(self, con: duckdb.DuckDBPyConnection) -> str:
+        """A calendar from the first fact's day to today (or the last fact's day)."""
+        current = self.root / "current"
+        spans = []
+        for name in ("transactions", "interactions", "activities"):
+            path = current / f"{name}.parquet"
+            if path.exists():
+                found = con.execute(
+                    f"SELECT min(day), max(day) FROM read_parquet({_sql_text(str(path))})"  # noqa: S608
+                ).fetchone()
+                if found and found[0] is not None:
+                    spans.append((int(found[0]), int(found[1])))
+        today = timezone.localtime(timezone.now(), _zone()).date()
+        if spans:
+            first = min(s[0] for s in spans)
+            last = max(max(s[1] for s in spans), day_number(today))
+        else:
+            first, last = 0, -1  # no facts: an empty calendar with the right columns
+        return (
+            "SELECT CAST(d AS INTEGER) AS day, CAST(DATE '1970-01-01' + CAST(d AS INTEGER) "  # noqa: S608
+            "AS DATE) AS date, CAST(year(x) AS INTEGER) AS year, "
+            "CAST(year(x) * 12 + month(x) - 1 AS INTEGER) AS month, "
+            "CAST(month(x) AS INTEGER) AS month_of_year, CAST(quarter(x) AS INTEGER) AS quarter, "
+            "CAST(weekofyear(x) AS INTEGER) AS iso_week, CAST(isodow(x) AS INTEGER) AS weekday "
+            f"FROM (SELECT d, DATE '1970-01-01' + CAST(d AS INTEGER) AS x "
+            f"FROM range({first}, {last + 1}) t(d)) ORDER BY day"
+        )
+
+
+def _zone() -> Any:
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(str(settings.TIME_ZONE or "UTC"))
