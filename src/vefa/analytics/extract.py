@@ -903,6 +903,7 @@ class _CopyStream(io.RawIOBase):
     def __init__(self, copy: Any) -> None:
         self._copy = copy
         self._buffer = memoryview(b"")
+        self.received = 0
 
     def readable(self) -> bool:
         return True
@@ -913,6 +914,7 @@ class _CopyStream(io.RawIOBase):
             if not chunk:
                 return 0
             self._buffer = memoryview(bytes(chunk))
+            self.received += len(chunk)
         count = min(len(target), len(self._buffer))
         target[:count] = self._buffer[:count]
         self._buffer = self._buffer[count:]
@@ -949,15 +951,22 @@ def _copy_batches(
         raw_connection.cursor() as cursor,
         cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT CSV)") as copy,
     ):
-        reader = pa_csv.open_csv(
-            io.BufferedReader(_CopyStream(copy), 1 << 20),
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert_options,
-        )
-        for batch in reader:
-            if batch.num_rows:
-                yield batch
+        stream = _CopyStream(copy)
+        try:
+            reader = pa_csv.open_csv(
+                io.BufferedReader(stream, 1 << 20),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+        except pa.ArrowInvalid:
+            if stream.received == 0:
+                return  # no rows: Arrow refuses an empty file
+            raise
+        for block in reader:
+            # Arrow cuts blocks by bytes; hand them on in the same row batches as fetchmany.
+            for start in range(0, block.num_rows, batch_rows):
+                yield block.slice(start, batch_rows)
 
 
 def _cursor_batches(
