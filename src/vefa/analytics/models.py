@@ -12,6 +12,8 @@ data directory; only three things live here:
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -72,41 +74,53 @@ class AnalyticsSettings(models.Model):
         default="revenue",
     )
     value_a_share = models.DecimalField(
-        _("A class: share of value"), max_digits=4, decimal_places=3, default="0.800"
+        _("A class: share of value"), max_digits=4, decimal_places=3, default=Decimal("0.800")
     )
     value_b_share = models.DecimalField(
-        _("A and B classes: share of value"), max_digits=4, decimal_places=3, default="0.950"
+        _("A and B classes: share of value"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.950"),
     )
     decline_share = models.DecimalField(
-        _("decline: drop against the year before"), max_digits=4, decimal_places=3, default="0.300"
+        _("decline: drop against the year before"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.300"),
     )
     overdue_factor = models.DecimalField(
-        _("overdue: times the usual gap"), max_digits=5, decimal_places=2, default="1.50"
+        _("overdue: times the usual gap"), max_digits=5, decimal_places=2, default=Decimal("1.50")
     )
     churn_p_alive = models.DecimalField(
-        _("churn risk: P(alive) below"), max_digits=4, decimal_places=3, default="0.500"
+        _("churn risk: P(alive) below"), max_digits=4, decimal_places=3, default=Decimal("0.500")
     )
     clv_horizon_months = models.PositiveSmallIntegerField(_("CLV horizon (months)"), default=36)
     clv_annual_discount = models.DecimalField(
-        _("CLV yearly discount rate"), max_digits=4, decimal_places=3, default="0.150"
+        _("CLV yearly discount rate"), max_digits=4, decimal_places=3, default=Decimal("0.150")
     )
     cost_per_activity = models.DecimalField(
-        _("sales cost per activity"), max_digits=12, decimal_places=2, default="25.00"
+        _("sales cost per activity"), max_digits=12, decimal_places=2, default=Decimal("25.00")
     )
     cost_per_ticket = models.DecimalField(
-        _("service cost per ticket"), max_digits=12, decimal_places=2, default="40.00"
+        _("service cost per ticket"), max_digits=12, decimal_places=2, default=Decimal("40.00")
     )
     cost_per_return = models.DecimalField(
-        _("service cost per return"), max_digits=12, decimal_places=2, default="60.00"
+        _("service cost per return"), max_digits=12, decimal_places=2, default=Decimal("60.00")
     )
     cost_per_message = models.DecimalField(
-        _("marketing cost per message"), max_digits=12, decimal_places=2, default="0.50"
+        _("marketing cost per message"), max_digits=12, decimal_places=2, default=Decimal("0.50")
     )
     basket_min_support = models.DecimalField(
-        _("basket rules: minimum support"), max_digits=6, decimal_places=5, default="0.00100"
+        _("basket rules: minimum support"),
+        max_digits=6,
+        decimal_places=5,
+        default=Decimal("0.00100"),
     )
     basket_min_confidence = models.DecimalField(
-        _("basket rules: minimum confidence"), max_digits=4, decimal_places=3, default="0.100"
+        _("basket rules: minimum confidence"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.100"),
     )
     nightly = models.BooleanField(_("refresh every night"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
