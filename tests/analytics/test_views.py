@@ -9,8 +9,8 @@ customer list filters find them.
 from __future__ import annotations
 
 import csv
-import html
 import datetime
+import html
 import io
 import json
 import re

@@ -28,13 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from babel.core import UnknownLocaleError
+from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 from babel.numbers import (
     format_compact_decimal,
     format_currency,
     format_decimal,
-    format_percent,
+    parse_pattern,
 )
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
@@ -90,13 +90,21 @@ def fmt_decimal(value: object, digits: int = 2) -> str:
     return str(format_decimal(number, format=pattern, locale=babel_locale()))
 
 
+def _percent(number: float, digits: int) -> str:
+    """``number`` (a share) in the language's own percent pattern (``12.5%``, ``%12,5``)
+    with exactly ``digits`` decimals."""
+    locale = Locale.parse(babel_locale())
+    pattern = parse_pattern(locale.percent_formats[None].pattern)
+    pattern.frac_prec = (digits, digits)
+    return str(pattern.apply(number, locale))
+
+
 def fmt_share(value: object, digits: int = 1) -> str:
     """A share (0.256) as a percentage for the language (``25.6%``, ``%25,6`` …)."""
     number = _finite(value)
     if number is None:
         return DASH
-    pattern = "#,##0." + "0" * digits + "%" if digits > 0 else "#,##0%"
-    return str(format_percent(number, format=pattern, locale=babel_locale()))
+    return _percent(number, digits)
 
 
 def fmt_change(value: object) -> str:
@@ -104,7 +112,8 @@ def fmt_change(value: object) -> str:
     number = _finite(value)
     if number is None:
         return DASH
-    return str(format_percent(number, format="+#,##0.0%;-#,##0.0%", locale=babel_locale()))
+    text = _percent(number, 1)
+    return "+" + text if number > 0 else text
 
 
 def cents_to_units(cents: object, currency: str) -> Decimal | None:
@@ -651,9 +660,13 @@ def histogram(
             )
         )
         canvas.text(
-            x + slot / 2, top + plot_h - h - 5, item.text, anchor="middle", size=SMALL,
+            x + slot / 2,
+            top + plot_h - h - 5,
+            item.text,
+            anchor="middle",
+            size=SMALL,
             css="vefa-chart-value",
-        )  # fmt: skip
+        )
         canvas.text(
             x + slot / 2, top + plot_h + 16, _short(item.label, 18), anchor="middle", size=SMALL
         )
@@ -744,11 +757,18 @@ def bar_chart(
                 )
             )
             if number >= 0:
-                canvas.text(zero + length + 4, y + bar - 2, text, css="vefa-chart-value",
-                            size=SMALL)  # fmt: skip
+                canvas.text(
+                    zero + length + 4, y + bar - 2, text, css="vefa-chart-value", size=SMALL
+                )
             else:
-                canvas.text(zero - length - 4, y + bar - 2, text, anchor="end",
-                            css="vefa-chart-value", size=SMALL)  # fmt: skip
+                canvas.text(
+                    zero - length - 4,
+                    y + bar - 2,
+                    text,
+                    anchor="end",
+                    css="vefa-chart-value",
+                    size=SMALL,
+                )
     if low < 0:
         canvas.line(zero, legend, zero, height - 2, css="vefa-chart-axis-line")
     return _svg(
