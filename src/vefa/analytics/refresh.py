@@ -562,3 +562,13 @@ def run(refresh: Refresh, *, progress: Callable[..., None] | None = None) -> dic
         raise
     finally:
         engine.close()
+
+
+def run_now(*, full: bool = False, as_of: datetime.date | None = None) -> Refresh:
+    """Create a refresh and run it here and now (the command line, the demo, benchmarks)."""
+    row = Refresh.objects.create(full=full, as_of=as_of or timezone.localdate())
+    try:
+        run(row)
+    finally:
+        row.refresh_from_db()
+    return row

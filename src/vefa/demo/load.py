@@ -85,6 +85,13 @@ def load_demo(*, report: Report = print) -> DemoResult:
         loader.reset_sequences([*MODELS, ChangeLogEntry])
     report("Demo data written; rebuilding the search index …")
     rebuild()
+    report("Computing the analytics (RFM, ladder, value classes, lifetime value …) …")
+    from vefa.analytics.refresh import run_now
+
+    try:
+        run_now(full=True)
+    except Exception as exc:  # the demo still serves; the page shows the failed refresh
+        report(f"The analytics refresh failed: {type(exc).__name__}: {exc}")
     result = DemoResult(loaded=True, seconds=time.perf_counter() - started, counts=counts)
     report(
         f"Loaded the demo company in {result.seconds:.1f} s: "

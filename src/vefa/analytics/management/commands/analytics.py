@@ -1,6 +1,7 @@
 """``vefa analytics <subcommand>``: the analytical CRM from the command line.
 
     vefa analytics clv --transactions FILE.csv ...   customer lifetime value from a CSV file
+    vefa analytics refresh [--full] [--as-of DAY]    extract, every metric, write-back
 
 Each subcommand is one entry of ``SUBCOMMANDS``: its help text, a function that adds its
 arguments to its own parser and a function that runs it with the parsed options. A new
@@ -19,7 +20,7 @@ from django.core.management.base import BaseCommand
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from vefa.analytics import cli_clv
+from vefa.analytics import cli_clv, cli_refresh
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         help=_("fit the customer lifetime value models to a CSV file of transactions"),
         add_arguments=cli_clv.add_arguments,
         handle=cli_clv.handle,
+    ),
+    "refresh": Subcommand(
+        help=_("refresh the analytics now: extract, every metric, write-back"),
+        add_arguments=cli_refresh.add_arguments,
+        handle=cli_refresh.handle,
     ),
 }
 
