@@ -265,3 +265,15 @@ def test_rules_feed_next_best_end_to_end(duck):
         {"customer_id": 1, "product_id": C, "rank": 1, "score": 0.5},
         {"customer_id": 3, "product_id": B, "rank": 1, "score": 0.5},
     ]
+
+
+def test_missing_columns_and_wrong_frames_are_named(duck):
+    with pytest.raises(ValueError, match="lines lacks the column"):
+        basket.rules(duck.frame({"order_id": [1]}))
+    with pytest.raises(ValueError, match="category_id"):
+        basket.rules(duck.frame({"order_id": [1], "product_id": [1]}), level="category")
+    with pytest.raises(TypeError, match="LazyFrame"):
+        basket.rules(lines_table(BASKETS))  # an Arrow table, not a lazy frame
+    no_lift = pa.table({"antecedent": [1], "consequent": [2], "confidence": [0.5]})
+    with pytest.raises(ValueError, match="rules lacks the column"):
+        basket.next_best(duck.frame(lines_table(BASKETS)), duck.frame(no_lift))

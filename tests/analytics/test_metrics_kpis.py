@@ -196,3 +196,13 @@ def test_huge_revenue(duck):
     tx = transactions([(1, d(2026, 2, 1), big), (1, d(2026, 2, 2), big), (2, d(2026, 1, 2), big)])
     rows = run(duck, {"transactions": tx}, as_of_day=d(2026, 3, 1))
     assert rows["sales_growth"] == kpi(2.0 * big, 1.0 * big, 1.0)
+
+
+def test_missing_columns_and_wrong_frames_are_named(duck):
+    sales = duck.frame(SALES)
+    with pytest.raises(ValueError, match="surveys lacks the column"):
+        kpis.kpis(sales, surveys=duck.frame({"day": [1]}), as_of_day=d(2026, 3, 1))
+    with pytest.raises(ValueError, match="transactions lacks the column"):
+        kpis.kpis(duck.frame(SALES.drop(["revenue"])), as_of_day=d(2026, 3, 1))
+    with pytest.raises(TypeError, match="LazyFrame"):
+        kpis.kpis(SALES, as_of_day=d(2026, 3, 1))

@@ -276,3 +276,14 @@ def test_by_segment_refuses_a_bad_key(duck, key, error):
     profit = pr.profitability(duck.frame(TABLES["transactions"]), as_of_day=AS_OF)
     with pytest.raises(error):
         pr.by_segment(profit, duck.frame(segments([(1, "A")])), key)
+
+
+def test_missing_columns_and_wrong_frames_are_named(duck):
+    tx = duck.frame(TABLES["transactions"])
+    no_status = duck.frame(TABLES["activities"].drop(["status"]))
+    with pytest.raises(ValueError, match="activities lacks the column"):
+        pr.profitability(tx, activities=no_status, as_of_day=AS_OF)
+    with pytest.raises(ValueError, match="transactions lacks the column"):
+        pr.profitability(duck.frame(TABLES["transactions"].drop(["cost"])), as_of_day=AS_OF)
+    with pytest.raises(TypeError, match="LazyFrame"):
+        pr.profitability(tx, tickets=TABLES["tickets"], as_of_day=AS_OF)

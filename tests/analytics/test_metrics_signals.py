@@ -296,3 +296,17 @@ def test_missing_frames_give_empty_frames_with_columns(duck):
     # Arguments are still checked without a frame.
     with pytest.raises(TypeError):
         signals.complaints_per_day(None, as_of_day="100")
+
+
+def test_missing_columns_and_wrong_frames_are_named(duck):
+    with pytest.raises(ValueError, match="tickets lacks the column"):
+        signals.resolution(duck.frame(TICKETS.drop(["resolved_day"])), as_of_day=AS_OF)
+    with pytest.raises(ValueError, match="returns lacks the column"):
+        signals.return_rates(
+            duck.frame(RETURNED.drop(["reason"])),
+            duck.frame(SOLD),
+            as_of_day=AS_OF,
+            by=("reason",),
+        )
+    with pytest.raises(TypeError, match="LazyFrame"):
+        signals.campaigns(SENDS, as_of_day=AS_OF)

@@ -296,3 +296,16 @@ def test_category_breadth_of_nothing_is_empty(duck):
 def test_breadth_params_are_checked(kwargs, error):
     with pytest.raises(error):
         BreadthParams(**kwargs)
+
+
+def test_missing_columns_and_wrong_frames_are_named(duck):
+    with pytest.raises(ValueError, match="customers lacks the column"):
+        wallet.share_of_wallet(
+            duck.frame(SPEND), duck.frame(PEOPLE.drop(["declared_wallet"])), as_of_day=AS_OF
+        )
+    with pytest.raises(TypeError, match="LazyFrame"):
+        wallet.share_of_wallet(SPEND, duck.frame(PEOPLE), as_of_day=AS_OF)
+    with pytest.raises(ValueError, match="categories lacks the column"):
+        wallet.category_breadth(
+            duck.frame(BOUGHT), as_of_day=AS_OF, categories=duck.frame({"id": [1]})
+        )

@@ -24,6 +24,7 @@ import narwhals as nw
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from vefa.analytics.metrics.params import require_columns
 from vefa.analytics.metrics.params_b import BasketParams, check_count, in_window
 
 Level = Literal["product", "category"]
@@ -84,6 +85,9 @@ def rules(
     """
     params = BasketParams(min_support, min_confidence, max_rules)
     item = item_column(level)
+    require_columns(
+        lines, ("order_id", item, *(("day",) if as_of_day is not None else ())), "lines"
+    )
     if as_of_day is not None:
         lines = lines.filter(in_window(as_of_day, window_days))
     elif window_days is not None:
@@ -172,6 +176,8 @@ def next_best(
     """
     item = item_column(level)
     check_count("k", k, minimum=1, maximum=1000)
+    require_columns(lines, ("customer_id", item), "lines")
+    require_columns(rules, ("antecedent", "consequent", "confidence", "lift"), "rules")
     bought = (
         lines.filter(~nw.col(item).is_null())
         .select(nw.col("customer_id"), nw.col(item).alias("item"))

@@ -31,6 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from vefa.analytics.engine import day_from_number, day_number, month_from_number, month_number
+from vefa.analytics.metrics.params import require_columns
 from vefa.analytics.metrics.params_b import check_day
 
 Period = Literal["month", "quarter", "year"]
@@ -109,6 +110,13 @@ def kpis(
 ) -> nw.LazyFrame[Any]:
     """kpi, current, previous, change: one row per KPI (see the module docstring)."""
     now = period_bounds(period, as_of_day)
+    require_columns(transactions, ("customer_id", "day", "revenue"), "transactions")
+    if customers is not None:
+        require_columns(customers, ("customer_id", "created_day"), "customers")
+    if surveys is not None:
+        require_columns(surveys, ("day", "score"), "surveys")
+    if campaign_sends is not None:
+        require_columns(campaign_sends, ("day", "cost"), "campaign_sends")
     before = period_bounds(period, as_of_day, back=1)
     earlier = period_bounds(period, as_of_day, back=2)
     history = transactions.filter(nw.col("day") < now[1])

@@ -26,6 +26,7 @@ import narwhals as nw
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from vefa.analytics.metrics.params import require_columns
 from vefa.analytics.metrics.params_b import CostParams, check_window, in_window
 
 MONEY = ("revenue", "gross_margin", "service_cost", "marketing_cost", "sales_cost", "net_margin")
@@ -87,6 +88,17 @@ def profitability(
     net_margin (int64 cents) and unprofitable (bool); see the module docstring."""
     params = params or CostParams()
     check_window("window_days", window_days)
+    needs: dict[str, tuple[Any, tuple[str, ...]]] = {
+        "transactions": (transactions, ("revenue", "cost")),
+        "activities": (activities, ("kind", "status")),
+        "interactions": (interactions, ("kind",)),
+        "tickets": (tickets, ()),
+        "returns": (returns, ()),
+        "campaign_sends": (campaign_sends, ("cost",)),
+    }
+    for what, (frame, columns) in needs.items():
+        if frame is not None or what == "transactions":
+            require_columns(frame, ("customer_id", "day", *columns), what)
     window = in_window(as_of_day, window_days)
     parts: list[nw.LazyFrame[Any]] = [
         transactions.filter(window)
@@ -159,8 +171,8 @@ def by_segment(
     """
     if not isinstance(key, str) or key == "customer_id":
         raise ValueError(f"key must name a segment column other than customer_id, not {key!r}")
-    if key not in segments.collect_schema().names():
-        raise ValueError(f"the segments frame has no column {key!r}")
+    require_columns(profit, ("customer_id", *MONEY, "unprofitable"), "profit")
+    require_columns(segments, ("customer_id", key), "segments")
     codes = segments.select(nw.col("customer_id").cast(nw.Int64), nw.col(key).alias("segment"))
     return (
         profit.join(codes, on="customer_id", how="left")

@@ -16,6 +16,7 @@ import pyarrow as pa
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from vefa.analytics.metrics.params import require_columns
 from vefa.analytics.metrics.params_b import check_count, in_window
 
 LABELS: dict[str, Promise] = {
@@ -108,6 +109,7 @@ def complaints_per_day(
     window = in_window(as_of_day, window_days)
     if tickets is None:
         return _empty(columns)
+    require_columns(tickets, ("day", "type"), "tickets")
     return (
         tickets.filter(window & nw.col("type").is_in(kinds))
         .group_by("day")
@@ -145,6 +147,7 @@ def resolution(
     window = in_window(as_of_day, window_days)
     if tickets is None:
         return _empty(columns)
+    require_columns(tickets, ("ticket_id", "day", "resolved_day", *groups), "tickets")
     is_resolved = ~nw.col("resolved_day").is_null() & (nw.col("resolved_day") < as_of_day)
     opened = tickets.filter(window).with_columns(
         is_resolved=is_resolved.fill_null(False),
@@ -216,10 +219,12 @@ def return_rates(
     }
     window = in_window(as_of_day, window_days)
     per_product = "product_id" in groups
+    require_columns(lines, ("product_id", "day", "quantity"), "lines")
     sold_lines = lines.filter(window)
     sold_total = nw.col("quantity").cast(nw.Float64).sum().alias("sold_quantity")
     if returns is None:
         return _empty(columns)
+    require_columns(returns, ("day", "quantity", *groups), "returns")
     returned = returns.filter(window)
     if per_product:
         returned = returned.filter(~nw.col("product_id").is_null())
@@ -277,6 +282,11 @@ def campaigns(
     window = in_window(as_of_day, window_days)
     if campaign_sends is None:
         return _empty(columns)
+    require_columns(
+        campaign_sends,
+        ("campaign_id", "customer_id", "day", "cost", "converted_revenue"),
+        "campaign_sends",
+    )
     revenue = nw.col("converted_revenue").cast(nw.Int64).fill_null(0)
     per_customer = (
         campaign_sends.filter(window)

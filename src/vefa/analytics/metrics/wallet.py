@@ -18,6 +18,7 @@ import narwhals as nw
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from vefa.analytics.metrics.params import require_columns
 from vefa.analytics.metrics.params_b import (
     BreadthParams,
     WalletParams,
@@ -66,6 +67,10 @@ def share_of_wallet(
     - ``share``: ``spend / wallet`` (float), null without a wallet.
     """
     params = params or WalletParams()
+    require_columns(transactions, ("customer_id", "day", "revenue"), "transactions")
+    require_columns(
+        customers, ("customer_id", "industry", "size_band", "declared_wallet"), "customers"
+    )
     fraction = percentile_fraction(params.peer_percentile)
     spend = (
         transactions.filter(in_window(as_of_day, params.window_days))
@@ -153,6 +158,9 @@ def category_breadth(
     breadth of at most ``few_max_share``).
     """
     params = params or BreadthParams()
+    require_columns(lines, ("customer_id", "category_id", "day"), "lines")
+    if categories is not None:
+        require_columns(categories, ("category_id",), "categories")
     recent = lines.filter(in_window(as_of_day, params.window_days))
     buyers = recent.select(nw.col("customer_id").cast(nw.Int64)).unique()
     pairs = (
