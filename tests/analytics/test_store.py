@@ -485,6 +485,34 @@ def test_a_new_exchange_rate_converts_affected_orders_again(store, admin_user, c
     assert euro.pk == rows(store, "transactions")[0]["order_id"]
 
 
+def test_a_deleted_exchange_rate_reads_everything_again(store, admin_user, customer):
+    from vefa.sales.services.catalogue_prices import exchange_rate_delete
+
+    unrelated = ExchangeRate.objects.create(
+        day=datetime.date(2026, 3, 1), currency="EUR", quote_currency="USD", rate="1.1"
+    )
+    used = ExchangeRate.objects.create(
+        day=datetime.date(2026, 3, 1), currency="EUR", quote_currency="TRY", rate="30"
+    )
+    ExchangeRate.objects.create(
+        day=datetime.date(2026, 3, 2), currency="EUR", quote_currency="TRY", rate="31"
+    )
+    buy(
+        admin_user,
+        customer,
+        {"description": "Makine", "quantity": "1", "unit_price": "100"},
+        currency="EUR",
+        when=at("2026-03-10 09:00"),
+    )
+    store.extract()
+    exchange_rate_delete(actor=admin_user, rate_id=unrelated.pk)  # EUR→USD: not ours
+    assert not store.extract().full
+    exchange_rate_delete(actor=admin_user, rate_id=used.pk)
+    result = store.extract()
+    assert result.full and result.reason == "exchange rates changed for every day"
+    assert rows(store, "transactions")[0]["revenue"] == 310000
+
+
 def test_a_changed_setting_reads_everything_again(store, settings, admin_user, customer, coffee):
     buy(admin_user, customer, {"product": coffee.pk, "quantity": "1"})
     store.extract()

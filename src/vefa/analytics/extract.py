@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -642,12 +644,20 @@ def _row_marks(key: str) -> tuple[Mark, ...]:
     return (Mark("row", "updated_at", key),)
 
 
+def setting(name: str, default: Any = None) -> Any:
+    """A store setting: from Django's settings when defined there, else the environment."""
+    from django.conf import settings
+
+    value = getattr(settings, name, None)
+    if value in (None, ""):
+        value = os.environ.get(name) or None
+    return default if value is None else value
+
+
 def wallet_field() -> str:
     """The customer custom field holding the declared wallet (``VEFA_ANALYTICS_WALLET_FIELD``,
     default ``declared_wallet``): an amount in the customer's currency."""
-    from django.conf import settings
-
-    key = str(getattr(settings, "VEFA_ANALYTICS_WALLET_FIELD", "declared_wallet"))
+    key = str(setting("VEFA_ANALYTICS_WALLET_FIELD", "declared_wallet"))
     if not _FIELD_KEY.match(key):
         raise ValueError(f"VEFA_ANALYTICS_WALLET_FIELD is not a custom field key: {key!r}")
     return key
@@ -982,17 +992,19 @@ def _cursor_batches(
                 break
             columns = list(zip(*rows, strict=True))
             arrays = [
-                pa.array(values, kind) if kind != STR else pa.array(_as_text(values), STR)
+                _text_array(values) if kind == STR else pa.array(values, kind)
                 for values, (_, kind) in zip(columns, raw, strict=True)
             ]
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _as_text(values: Sequence[Any]) -> list[str | None]:
-    """Text columns as ``str`` (SQLite hands back numbers for numeric text, PG Decimals)."""
-    if all(v is None or isinstance(v, str) for v in values):
-        return list(values)
-    return [None if v is None else str(v) for v in values]
+def _text_array(values: Sequence[Any]) -> pa.Array:
+    """A text column as Arrow strings; SQLite hands back numbers for numeric text (a
+    decimal stored as REAL), which are turned into their text one by one."""
+    try:
+        return pa.array(values, STR)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([None if v is None else str(v) for v in values], STR)
 
 
 def batches(
@@ -1120,9 +1132,14 @@ def rates_top(target: str) -> dict[str, Any] | None:
 
 
 def rates_changed_since(
-    mark: dict[str, Any] | None, target: str, rates: RateTable, overlap: datetime.timedelta
+    mark: dict[str, Any] | None,
+    log_mark: dict[str, Any] | None,
+    target: str,
+    rates: RateTable,
+    overlap: datetime.timedelta,
 ) -> tuple[bool, datetime.date | None]:
-    """Whether exchange rates into ``target`` changed since ``mark``, and from which day.
+    """Whether exchange rates into ``target`` changed since ``mark`` (the rates' own
+    watermark) or were deleted since ``log_mark`` (the change log's), and from which day.
 
     ``(False, None)``: nothing changed. ``(True, day)``: amounts dated ``day`` or later must
     be converted again. ``(True, None)``: everything must (a rate was deleted, or the new
@@ -1138,16 +1155,23 @@ def rates_changed_since(
     with connection.cursor() as cursor:
         cursor.execute(sql, [target, target, *params])
         changed = cursor.fetchall()
-    log_where, log_params = _since(d, mark, TIME, "id", overlap)
+    log_where, log_params = _since(d, log_mark, TIME, "id", overlap)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {_table('platform.ChangeLogEntry')} "  # noqa: S608 (no user text)
+            f"SELECT {d.text('before')} FROM {_table('platform.ChangeLogEntry')} "  # noqa: S608 (no user text)
             f"WHERE action = %s AND model = %s AND {log_where}",
             ["delete", "sales.exchangerate", *log_params],
         )
-        (deleted,) = cursor.fetchone() or (0,)
-    if deleted:
-        return True, None
+        for (before,) in cursor.fetchall():
+            try:
+                state = json.loads(before) if before else {}
+            except ValueError:
+                state = {}
+            if not isinstance(state, dict) or target in (
+                state.get("currency"),
+                state.get("quote_currency"),
+            ):
+                return True, None  # a rate that converted into the target is gone
     if not changed:
         return False, None
     first: datetime.date | None = None

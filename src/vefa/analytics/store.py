@@ -167,11 +167,7 @@ class _Config:
 
 def default_path() -> Path:
     """The store's directory: the configured one, else ``<data dir>/analytics``."""
-    configured = (
-        getattr(settings, "VEFA_ANALYTICS_DIR", None)
-        or getattr(settings, "ANALYTICS_DIR", None)
-        or os.environ.get("VEFA_ANALYTICS_DIR")
-    )
+    configured = source_db.setting("VEFA_ANALYTICS_DIR") or getattr(settings, "ANALYTICS_DIR", None)
     if configured:
         return Path(configured)
     return Path(settings.DATA_DIR) / "analytics"
@@ -183,8 +179,8 @@ store_path = default_path
 def reporting_currency() -> str:
     """The currency of every amount in the store (``VEFA_ANALYTICS_CURRENCY``, else the
     default currency of the sales reports)."""
-    code = getattr(settings, "VEFA_ANALYTICS_CURRENCY", None) or getattr(
-        settings, "VEFA_DEFAULT_CURRENCY", "TRY"
+    code = source_db.setting("VEFA_ANALYTICS_CURRENCY") or source_db.setting(
+        "VEFA_DEFAULT_CURRENCY", "TRY"
     )
     return check_currency(code)
 
@@ -242,7 +238,7 @@ class Store:
         self.root = Path(path) if path is not None else default_path()
         if overlap is None:
             overlap = float(
-                getattr(settings, "VEFA_ANALYTICS_OVERLAP_SECONDS", DEFAULT_OVERLAP_SECONDS)
+                source_db.setting("VEFA_ANALYTICS_OVERLAP_SECONDS", DEFAULT_OVERLAP_SECONDS)
             )
         if not isinstance(overlap, datetime.timedelta):
             overlap = datetime.timedelta(seconds=float(overlap))
@@ -325,7 +321,11 @@ class Store:
                 rates_since: datetime.datetime | None = None
                 if not reason:
                     changed, since_day = source_db.rates_changed_since(
-                        manifest.get("rates"), config.currency, rates, self.overlap
+                        manifest.get("rates"),
+                        manifest.get("change_log"),
+                        config.currency,
+                        rates,
+                        self.overlap,
                     )
                     if changed and since_day is None:
                         reason = "exchange rates changed for every day"
@@ -572,7 +572,7 @@ class Store:
         spill.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect()
         con.execute(f"SET temp_directory = {_sql_text(str(spill))}")
-        memory = getattr(settings, "VEFA_ANALYTICS_MEMORY_LIMIT", None)
+        memory = source_db.setting("VEFA_ANALYTICS_MEMORY_LIMIT")
         if memory:
             con.execute(f"SET memory_limit = {_sql_text(str(memory))}")
         return con
