@@ -90,10 +90,19 @@ def test_heat_map_mirrors_right_to_left():
         assert a + b + cell_w == pytest.approx(width, abs=0.2)
     # Row labels: next to the grid on the reading start side.
     label_l = next(t for t in ltr.iter(f"{SVG}text") if t.text == "a")
-    label_r = next(t for t in rtl.iter(f"{SVG}text") if t.text == "a")
+    label_r = next(t for t in rtl.iter(f"{SVG}text") if t.text == "\u2068a\u2069")
     assert float(label_l.get("x")) < min(left)
     assert float(label_r.get("x")) > max(r + cell_w for r in right)
     assert label_l.get("text-anchor") == label_r.get("text-anchor") == "end"
+
+
+def test_texts_of_a_right_to_left_chart_are_isolated():
+    rows = [charts.BarRow("a", [(-5, "-TRY 5.00")])]
+    kwargs = {"chart_id": "b", "title": "t", "description": "d", "rows": rows, "series": ["x"]}
+    rtl = _parse(charts.bar_chart(**kwargs, rtl=True, empty=""))
+    ltr = _parse(charts.bar_chart(**kwargs, rtl=False, empty=""))
+    assert "\u2068-TRY 5.00\u2069" in [t.text for t in rtl.iter(f"{SVG}text")]
+    assert "-TRY 5.00" in [t.text for t in ltr.iter(f"{SVG}text")]
 
 
 def test_heat_map_empty_data_says_so():

@@ -43,7 +43,12 @@ from django.utils.translation import gettext as _
 
 from vefa.sales.money import MoneyError, round_money
 
-WIDTH = 640
+# The width of a chart's coordinates. Charts scale to their column; 400 keeps the text
+# readable on a 360 px phone (a wider chart would shrink it below 10 px).
+WIDTH = 400
+# A heat map gets wider than WIDTH so each column keeps at least this much room; it then
+# scrolls sideways on a phone instead of shrinking.
+MIN_CELL = 34
 FONT = 12
 SMALL = 11
 BLUE = (13, 110, 253)
@@ -226,7 +231,7 @@ class _Canvas:
                 css or "vefa-chart-label",
                 style,
                 format_html(' fill="{}"', fill) if fill else "",
-                text,
+                isolate(text, self.rtl),
             )
         )
 
@@ -249,6 +254,13 @@ class _Canvas:
         return mark_safe("".join(self.parts))  # noqa: S308 (each part built with format_html)
 
 
+def isolate(text: str, rtl: bool) -> str:
+    """``text`` as its own bidirectional run on a right-to-left chart (like ``<bdi>``): an
+    amount such as ``-TRY 450.00`` or an English label keeps its order instead of having
+    its minus sign or last word moved to the other end by the surrounding Persian."""
+    return f"\u2068{text}\u2069" if rtl and text else text
+
+
 def _n(value: float) -> str:
     """A coordinate with one decimal, without trailing zeros."""
     text = f"{value:.1f}"
@@ -265,17 +277,25 @@ def _svg(
     body: SafeString,
     width: float = WIDTH,
 ) -> SafeString:
+    direction = "rtl" if rtl else "ltr"
+    # A chart wider than usual keeps a minimum size (its box scrolls on a small screen).
+    size = (
+        f";min-width:{round(width * 0.8)}px;max-width:{round(width * 1.3)}px"
+        if width > WIDTH
+        else ""
+    )
     return format_html(
         '<svg id="{id}" class="vefa-chart" role="img" aria-labelledby="{id}-title {id}-desc" '
         'viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMidYMin meet" '
         'xmlns="http://www.w3.org/2000/svg" direction="{dir}" '
-        'style="direction:{dir}" data-chart-title="{title}">'
+        'style="direction:{dir}{size}" data-chart-title="{title}">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
         "{body}</svg>",
         id=chart_id,
         w=_n(width),
         h=_n(height),
-        dir="rtl" if rtl else "ltr",
+        dir=direction,
+        size=size,
         title=title,
         desc=description,
         body=body,
@@ -323,16 +343,17 @@ def heat_map(
     right in Persian). Cells with an ``href`` are links (``<a>`` in SVG)."""
     if not row_labels or not column_labels or not cells:
         return empty_state(empty)
-    canvas = _Canvas(rtl)
     label_w = min(max(max(len(str(label)) for label in row_labels) * 7 + 12, 36), 120)
     y_axis = 18 if y_title else 0
     left = y_axis + label_w
     top = 20 + (18 if x_title else 0)
     columns = len(column_labels)
-    cell_w = (WIDTH - left) / columns
+    width = max(float(WIDTH), left + columns * MIN_CELL)
+    canvas = _Canvas(rtl, width=width)
+    cell_w = (width - left) / columns
     height = top + len(row_labels) * cell_height + 6
     if x_title:
-        canvas.text(left + (WIDTH - left) / 2, 13, x_title, anchor="middle", css="vefa-chart-axis")
+        canvas.text(left + (width - left) / 2, 13, x_title, anchor="middle", css="vefa-chart-axis")
     if y_title:
         middle = top + len(row_labels) * cell_height / 2
         x = canvas.x(12)
@@ -343,7 +364,7 @@ def heat_map(
                 x=_n(x),
                 y=_n(middle),
                 s=FONT,
-                t=y_title,
+                t=isolate(y_title, rtl),
             )
         )
     step = max(1, math.ceil(columns / 24))
@@ -388,7 +409,7 @@ def heat_map(
                     _n(y + cell_height / 2 + (0 if subtext else 4)),
                     ink(cell.level),
                     text_size,
-                    cell.text,
+                    isolate(cell.text, rtl),
                 )
                 if fits
                 else "",
@@ -403,7 +424,7 @@ def heat_map(
                     _n(y + cell_height / 2 + 14),
                     ink(cell.level),
                     SMALL - 1,
-                    sub,
+                    isolate(sub, rtl),
                 )
             if cell.href:
                 canvas.add(
@@ -423,6 +444,7 @@ def heat_map(
         height=height,
         rtl=rtl,
         body=canvas.body(),
+        width=width,
     )
 
 
@@ -554,7 +576,7 @@ def pareto_line(
     if not clean:
         return empty_state(empty)
     canvas = _Canvas(rtl)
-    left, right, top, bottom = 48.0, 16.0, 12.0, 44.0
+    left, right, top, bottom = 56.0, 16.0, 12.0, 44.0
     plot_h = 240.0
     plot_w = WIDTH - left - right
     height = top + plot_h + bottom
@@ -578,7 +600,7 @@ def pareto_line(
             x=_n(y_x),
             y=_n(top + plot_h / 2),
             s=FONT,
-            t=y_title,
+            t=isolate(y_title, rtl),
         )
     )
     canvas.line(px(0), py(0), px(1), py(1), css="vefa-chart-reference", dash=True)
@@ -806,23 +828,29 @@ def kpi_tile(
     else:
         arrow, words = "▼", _("down")
         tone = "text-danger" if higher_is_better else "text-success"
+    line = (
+        format_html(
+            '<div class="small {tone}"><span aria-hidden="true">{arrow}</span> '
+            '<span class="visually-hidden">{words}</span><bdi>{change}</bdi>{previous}</div>',
+            tone=tone,
+            arrow=arrow,
+            words=words,
+            change=change_text,
+            previous=format_html(
+                ' <bdi class="text-body-secondary">({})</bdi>',
+                _("before: %(value)s") % {"value": previous},
+            )
+            if previous
+            else "",
+        )
+        if change_text
+        else ""
+    )
     return format_html(
         '<div class="border rounded p-2 h-100 vefa-kpi">'
         '<div class="small text-body-secondary">{label}</div>'
-        '<div class="fs-5 text-break"><bdi>{value}</bdi></div>'
-        '<div class="small {tone}"><span aria-hidden="true">{arrow}</span> '
-        '<span class="visually-hidden">{words}</span><bdi>{change}</bdi>{previous}</div>'
-        "</div>",
+        '<div class="fs-5 text-break"><bdi>{value}</bdi></div>{line}</div>',
         label=label,
         value=value,
-        tone=tone,
-        arrow=arrow,
-        words=words,
-        change=change_text,
-        previous=format_html(
-            ' <span class="text-body-secondary">({})</span>',
-            _("before: %(value)s") % {"value": previous},
-        )
-        if previous
-        else "",
+        line=line,
     )

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -935,7 +936,7 @@ SETTINGS_GROUPS: list[tuple[Any, tuple[str, ...]]] = [
 def _settings_fields() -> dict[str, forms.Field]:
     fields = fields_for_model(AnalyticsSettings, exclude=["id", "updated_at"])
     fields["reporting_currency"] = forms.CharField(
-        label=AnalyticsSettings._meta.get_field("reporting_currency").verbose_name,
+        label=capfirst(AnalyticsSettings._meta.get_field("reporting_currency").verbose_name),
         max_length=3,
         min_length=3,
         help_text=gettext_lazy("ISO 4217 code, e.g. TRY, EUR, RSD, IRR."),
