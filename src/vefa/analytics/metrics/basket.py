@@ -93,12 +93,19 @@ def rules(
     elif window_days is not None:
         raise ValueError("window_days needs as_of_day")
 
+    # Distinct (order, item) pairs and distinct orders by grouping: a hash aggregation is
+    # cheaper than ``unique()``, which the SQL engines run as a window.
+    present = lines.filter(~nw.col(item).is_null())
     items = (
-        lines.filter(~nw.col(item).is_null())
-        .select(nw.col("order_id"), nw.col(item).alias("item"))
-        .unique()
+        present.group_by("order_id", nw.col(item).alias("item"))
+        .agg(nw.len().alias("lines"))
+        .select("order_id", "item")
     )
-    orders = items.select("order_id").unique().select(nw.len().cast(nw.Int64).alias("orders"))
+    orders = (
+        present.group_by("order_id")
+        .agg(nw.len().alias("lines"))
+        .select(nw.len().cast(nw.Int64).alias("orders"))
+    )
     frequent = (
         items.group_by("item")
         .agg(nw.len().cast(nw.Int64).alias("item_baskets"))
@@ -180,8 +187,9 @@ def next_best(
     require_columns(rules, ("antecedent", "consequent", "confidence", "lift"), "rules")
     bought = (
         lines.filter(~nw.col(item).is_null())
-        .select(nw.col("customer_id"), nw.col(item).alias("item"))
-        .unique()
+        .group_by("customer_id", nw.col(item).alias("item"))
+        .agg(nw.len().alias("lines"))
+        .select("customer_id", "item")
     )
     candidates = (
         bought.join(
