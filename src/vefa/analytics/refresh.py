@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 # How far back the "previous" ladder step and RFM segment are computed (one quarter).
 COMPARE_DAYS = 91
+# Baskets of the last two years make the rules; three products are offered per customer.
+BASKET_WINDOW_DAYS = 730
+NEXT_BEST = 3
 WEEKS_PER_YEAR = 365.25 / 7
 
 
@@ -253,12 +256,15 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
                 level="product",
                 min_support=float(options.basket_min_support),
                 min_confidence=float(options.basket_min_confidence),
+                as_of_day=day,
+                window_days=BASKET_WINDOW_DAYS,
             ),
             sort=["antecedent", "consequent"],
         )
         tables["basket_rules"] = rules
         best = engine.collect(
-            basket.next_best(lines, engine.frame(rules), k=3), sort=["customer_id", "rank"]
+            basket.next_best(lines.filter(nw.col("day") < day), engine.frame(rules), k=NEXT_BEST),
+            sort=["customer_id", "rank"],
         )
     with ctx.timed("kpis"):
         tables["kpis"] = engine.collect(
