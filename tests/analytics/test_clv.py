@@ -118,7 +118,7 @@ def test_weights_stand_for_repeated_customers(cdnow, cdnow_bgnbd):
 
 def _gradient_matches(objective, theta):
     _value, gradient = objective(theta)
-    step = 1e-6
+    step = 1e-5
     for index in range(len(theta)):
         up, down = theta.copy(), theta.copy()
         up[index] += step
