@@ -515,6 +515,8 @@ def test_refresh_history_lists_runs_with_their_figures(client, admin_user, resul
     body = client.get(reverse("analytics:refresh_history")).content.decode()
     assert "Nightly run" in body
     assert "Customers scored" in body
+    assert "Total time" in body and "1.2 s" in body
+    assert "<bdi>RFM</bdi>" in body and "0.20 s" in body
 
 
 # --- settings ----------------------------------------------------------------------------------

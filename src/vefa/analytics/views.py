@@ -606,7 +606,6 @@ def _basket_panel(ctx: Context) -> Panel:
         ],
         rows=rows,
         note=note,
-        wide=True,
         png=False,
         shown_rows=RULES_SHOWN,
         plain_table=True,
@@ -746,6 +745,25 @@ def panel_csv(panel: Panel) -> str:
 # --- the dashboard ----------------------------------------------------------------------------
 
 
+# The steps of a refresh (``Refresh.figures["seconds"]``) by name; others show their code.
+STEP_LABELS: dict[str, Any] = {
+    "extract": gettext_lazy("Reading the data"),
+    "rfm": gettext_lazy("RFM"),
+    "ladder": gettext_lazy("Loyalty ladder"),
+    "value": gettext_lazy("Value classes"),
+    "decline": gettext_lazy("Decline and overdue"),
+    "cohorts": gettext_lazy("Cohorts"),
+    "wallet": gettext_lazy("Share of wallet"),
+    "profitability": gettext_lazy("Profitability"),
+    "basket": gettext_lazy("Bought together"),
+    "kpis": gettext_lazy("Key figures"),
+    "clv": gettext_lazy("Lifetime value"),
+    "combine": gettext_lazy("Combining the results"),
+    "results": gettext_lazy("Writing the results"),
+    "write_back": gettext_lazy("Writing the scores"),
+}
+
+
 def _figures(refresh: Refresh | None) -> list[tuple[str, str]]:
     """The last refresh's figures for people: seconds per step and counts."""
     if refresh is None:
@@ -760,7 +778,8 @@ def _figures(refresh: Refresh | None) -> list[tuple[str, str]]:
             )
         for step, value in seconds.items():
             if step != "total":
-                out.append((str(step), _("%(s)s s") % {"s": charts.fmt_decimal(value, 2)}))
+                label = str(STEP_LABELS.get(str(step), step))
+                out.append((label, _("%(s)s s") % {"s": charts.fmt_decimal(value, 2)}))
     for key, label in (
         ("customers_scored", _("Customers scored")),
         ("scores_changed", _("Scores changed")),
