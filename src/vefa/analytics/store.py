@@ -572,55 +572,64 @@ class Store:
         spill.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect()
         con.execute(f"SET temp_directory = {_sql_text(str(spill))}")
+        # Every file written says its order (ORDER BY); elsewhere order is free, and DuckDB
+        # joins and materialises faster when it need not keep it.
+        con.execute("SET preserve_insertion_order = false")
         memory = source_db.setting("VEFA_ANALYTICS_MEMORY_LIMIT")
         if memory:
             con.execute(f"SET memory_limit = {_sql_text(str(memory))}")
         return con
 
+    @staticmethod
+    def _files_sql(folder: Path, names: list[str]) -> str:
+        """The rows of the named files with each file's run number as ``_part``."""
+        if len(names) == 1:
+            path = _sql_text(str(folder / names[0]))
+            return f"SELECT *, {_part_number(names[0])} AS _part FROM read_parquet({path})"  # noqa: S608 (no user text)
+        paths = ", ".join(_sql_text(str(folder / n)) for n in names)
+        files = ", ".join(f"({_sql_text(str(folder / n))}, {_part_number(n)})" for n in names)
+        return (
+            "SELECT d.* EXCLUDE (filename), f.part AS _part "  # noqa: S608 (no user text)
+            f"FROM read_parquet([{paths}], union_by_name = true, filename = true) d "
+            f"JOIN (VALUES {files}) f(path, part) ON f.path = d.filename"
+        )
+
     def _current_sql(
         self, con: duckdb.DuckDBPyConnection, source: source_db.Source, manifest: dict[str, Any]
     ) -> str:
         """SQL for the current rows of a stored table: the newest version of each row (or
-        of each order's set of lines), minus deleted ids."""
+        of each order's set of lines), minus deleted ids.
+
+        A row of one part is current when no later part holds its key (its order, for
+        lines): an anti-join against the keys of the later parts, which are small next to
+        the first (a full run's or a compaction's), so the big part is read once and never
+        sorted or partitioned. A table of one part needs no merging at all.
+        """
         entry = (manifest.get("tables") or {}).get(source.name) or {}
         folder = self.root / "parts" / source.name
-        parts = entry.get("parts", [])
+        parts = sorted(entry.get("parts", []), key=_part_number)
         if not parts:
             con.register(f"empty_{source.name}", source.schema.empty_table())
             return f"SELECT * FROM empty_{source.name}"  # noqa: S608 (no user text)
-        files = ", ".join(f"({_sql_text(str(folder / p))}, {_part_number(p)})" for p in parts)
-        paths = ", ".join(_sql_text(str(folder / p)) for p in parts)
-        rows = (
-            f"SELECT d.* EXCLUDE (filename), f.part AS _part "  # noqa: S608 (no user text)
-            f"FROM read_parquet([{paths}], union_by_name = true, filename = true) d "
-            f"JOIN (VALUES {files}) f(path, part) ON f.path = d.filename"
-        )
-        if source.group == source.key:
-            newest = (
-                f"SELECT * FROM ({rows}) QUALIFY row_number() OVER ("  # noqa: S608 (no user text)
-                f"PARTITION BY {source.key} ORDER BY _part DESC, updated_at DESC) = 1"
-            )
-        else:
-            newest = (
-                f"SELECT * FROM ({rows}) "  # noqa: S608 (no user text)
-                f"QUALIFY _part = max(_part) OVER (PARTITION BY {source.group})"
+        rows = self._files_sql(folder, parts)
+        group = source.group
+        conditions = []
+        if len(parts) > 1:
+            later = self._files_sql(folder, parts[1:])
+            conditions.append(
+                f"NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT {group}, _part FROM ({later})) n "  # noqa: S608 (no user text)
+                f"WHERE n.{group} = r.{group} AND n._part > r._part)"
             )
         deletes = entry.get("deletes", [])
-        conditions = []
         if deletes:
-            marks = ", ".join(f"({_sql_text(str(folder / p))}, {_part_number(p)})" for p in deletes)
-            tomb_paths = ", ".join(_sql_text(str(folder / p)) for p in deletes)
-            tombs = (
-                f"(SELECT t.key_column, t.id, f.part FROM read_parquet([{tomb_paths}], "  # noqa: S608 (no user text)
-                f"filename = true) t JOIN (VALUES {marks}) f(path, part) ON f.path = t.filename)"
-            )
+            tombs = self._files_sql(folder, deletes)
             for _label, column in source.deletes:
                 conditions.append(
-                    f"NOT EXISTS (SELECT 1 FROM {tombs} x WHERE x.key_column = "  # noqa: S608
-                    f"{_sql_text(column)} AND x.id = r.{column} AND x.part >= r._part)"
+                    f"NOT EXISTS (SELECT 1 FROM ({tombs}) x WHERE x.key_column = "  # noqa: S608 (no user text)
+                    f"{_sql_text(column)} AND x.id = r.{column} AND x._part >= r._part)"
                 )
         where = " AND ".join(conditions) or "TRUE"
-        return f"SELECT r.* EXCLUDE (_part) FROM ({newest}) r WHERE {where}"  # noqa: S608
+        return f"SELECT r.* EXCLUDE (_part) FROM ({rows}) r WHERE {where}"  # noqa: S608
 
     def _compact(self, manifest: dict[str, Any], threshold: int) -> list[str]:
         """Rewrite each table with more than ``threshold`` files as one part."""
@@ -680,11 +689,15 @@ class Store:
                 )
             purchase = ", ".join(_sql_text(str(s)) for s in PURCHASE_STATUSES)
             if {"orders", "transactions", "lines"} & set(wanted):
-                con.execute("CREATE TEMP TABLE cur_lines AS SELECT * FROM src_lines")
+                # Only the columns the current tables use: the text of the lines stays behind.
                 con.execute(
-                    "CREATE TEMP TABLE cur_orders AS SELECT o.*, "
+                    "CREATE TEMP TABLE cur_lines AS SELECT line_id, order_id, product_id, "
+                    "quantity, revenue, COALESCE(cost, 0) AS cost FROM src_lines"
+                )
+                con.execute(
+                    "CREATE TEMP TABLE cur_orders AS SELECT o.* EXCLUDE (updated_at), "
                     "CAST(COALESCE(c.cost, 0) AS BIGINT) AS cost FROM src_orders o LEFT JOIN "
-                    "(SELECT order_id, SUM(COALESCE(cost, 0)) AS cost FROM cur_lines "
+                    "(SELECT order_id, SUM(cost) AS cost FROM cur_lines "
                     "GROUP BY order_id) c ON c.order_id = o.order_id"
                 )
             queries = {
@@ -710,7 +723,7 @@ class Store:
                     "CAST(o.day AS INTEGER) AS day, CAST(o.month AS INTEGER) AS month, "
                     "CAST(l.quantity AS DOUBLE) AS quantity, "
                     "CAST(l.revenue AS BIGINT) AS revenue, "
-                    "CAST(COALESCE(l.cost, 0) AS BIGINT) AS cost "
+                    "CAST(l.cost AS BIGINT) AS cost "
                     "FROM cur_lines l JOIN cur_orders o ON o.order_id = l.order_id "
                     "LEFT JOIN src_products p ON p.product_id = l.product_id "
                     f"WHERE o.status IN ({purchase}) AND o.revenue IS NOT NULL "
