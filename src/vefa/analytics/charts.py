@@ -68,7 +68,7 @@ def babel_locale() -> str:
     return BABEL_LOCALES.get(language, BABEL_LOCALES.get(language.split("-")[0], "en"))
 
 
-def _finite(value: object) -> float | None:
+def finite(value: object) -> float | None:
     """``value`` as a finite float, or ``None`` (null, NaN, infinite, not a number)."""
     if value is None or isinstance(value, bool):
         return None
@@ -81,14 +81,14 @@ def _finite(value: object) -> float | None:
 
 def fmt_int(value: object) -> str:
     """A whole number with the language's grouping (``12,345`` / ``12.345``); ``—`` if none."""
-    number = _finite(value)
+    number = finite(value)
     if number is None:
         return DASH
     return str(format_decimal(round(number), format="#,##0", locale=babel_locale()))
 
 
 def fmt_decimal(value: object, digits: int = 2) -> str:
-    number = _finite(value)
+    number = finite(value)
     if number is None:
         return DASH
     pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
@@ -106,7 +106,7 @@ def _percent(number: float, digits: int) -> str:
 
 def fmt_share(value: object, digits: int = 1) -> str:
     """A share (0.256) as a percentage for the language (``25.6%``, ``%25,6`` …)."""
-    number = _finite(value)
+    number = finite(value)
     if number is None:
         return DASH
     return _percent(number, digits)
@@ -114,7 +114,7 @@ def fmt_share(value: object, digits: int = 1) -> str:
 
 def fmt_change(value: object) -> str:
     """A relative change (0.12) with its sign: ``+12.0%`` / ``-3.5%``; ``—`` when unknown."""
-    number = _finite(value)
+    number = finite(value)
     if number is None:
         return DASH
     text = _percent(number, 1)
@@ -126,7 +126,7 @@ def cents_to_units(cents: object, currency: str) -> Decimal | None:
     if isinstance(cents, int) and not isinstance(cents, bool):
         whole = cents  # exact, however large (a float would round above 2**53)
     else:
-        number = _finite(cents)
+        number = finite(cents)
         if number is None:
             return None
         whole = round(number)
@@ -153,7 +153,7 @@ def fmt_money(cents: object, currency: str) -> str:
 
 def fmt_compact_money(cents: object) -> str:
     """A short amount for an axis (``1.2M``, ``۱٫۲ میلیون``) without the currency."""
-    number = _finite(cents)
+    number = finite(cents)
     if number is None:
         return DASH
     return str(format_compact_decimal(number / 100, locale=babel_locale(), fraction_digits=1))
@@ -462,13 +462,13 @@ def funnel(
     *, chart_id: str, title: str, description: str, steps: Sequence[Bar], rtl: bool, empty: str
 ) -> SafeString:
     """Centred bars, one per step, width by value; the label and value above each bar."""
-    if not steps or not any((_finite(s.value) or 0) > 0 for s in steps):
+    if not steps or not any((finite(s.value) or 0) > 0 for s in steps):
         return empty_state(empty)
     canvas = _Canvas(rtl)
-    peak = max((_finite(s.value) or 0.0) for s in steps) or 1.0
+    peak = max((finite(s.value) or 0.0) for s in steps) or 1.0
     row = 46
     for i, step in enumerate(steps):
-        value = max(_finite(step.value) or 0.0, 0.0)
+        value = max(finite(step.value) or 0.0, 0.0)
         w = max(value / peak * (WIDTH - 40), 2.0 if value else 0.0)
         top = i * row
         canvas.text(WIDTH / 2, top + 14, f"{step.label}: {step.text}", anchor="middle")
@@ -570,7 +570,7 @@ def pareto_line(
     even spread for comparison. Both axes run 0..100 %; x runs from the reading start."""
     clean = [
         (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))
-        for x, y in ((_finite(a), _finite(b)) for a, b in points)
+        for x, y in ((finite(a), finite(b)) for a, b in points)
         if x is not None and y is not None
     ]
     if not clean:
@@ -605,7 +605,7 @@ def pareto_line(
     )
     canvas.line(px(0), py(0), px(1), py(1), css="vefa-chart-reference", dash=True)
     canvas.line(px(0), py(0.8), px(1), py(0.8), css="vefa-chart-mark", dash=True)
-    if mark_x is not None and _finite(mark_x) is not None:
+    if mark_x is not None and finite(mark_x) is not None:
         mx = min(max(float(mark_x), 0.0), 1.0)
         canvas.line(px(mx), py(0), px(mx), py(0.8), css="vefa-chart-mark", dash=True)
         canvas.text(
@@ -654,17 +654,17 @@ def histogram(
 ) -> SafeString:
     """Vertical bars of equal width side by side (bins in order from the reading start), the
     value above each bar and the bin's label below."""
-    if not bins or not any((_finite(b.value) or 0) > 0 for b in bins):
+    if not bins or not any((finite(b.value) or 0) > 0 for b in bins):
         return empty_state(empty)
     canvas = _Canvas(rtl)
     top, bottom, side = 22.0, 52.0, 8.0
     plot_h = 200.0
     height = top + plot_h + bottom
     slot = (WIDTH - 2 * side) / len(bins)
-    peak = max((_finite(b.value) or 0.0) for b in bins) or 1.0
+    peak = max((finite(b.value) or 0.0) for b in bins) or 1.0
     canvas.line(side, top + plot_h, WIDTH - side, top + plot_h, css="vefa-chart-axis-line")
     for k, item in enumerate(bins):
-        value = max(_finite(item.value) or 0.0, 0.0)
+        value = max(finite(item.value) or 0.0, 0.0)
         h = value / peak * plot_h
         h = max(h, 1.0) if value else 0.0
         x = side + k * slot
@@ -728,7 +728,7 @@ def bar_chart(
     values grow from the zero line towards the reading start, in red."""
     if not rows or not series:
         return empty_state(empty)
-    numbers = [_finite(v) or 0.0 for row in rows for v, _t in row.values]
+    numbers = [finite(v) or 0.0 for row in rows for v, _t in row.values]
     if not any(numbers):
         return empty_state(empty)
     canvas = _Canvas(rtl)
@@ -758,7 +758,7 @@ def bar_chart(
         top = legend + i * row_h
         canvas.text(0, top + 13, _short(row.label, 60))
         for k, (value, text) in enumerate(row.values):
-            number = _finite(value) or 0.0
+            number = finite(value) or 0.0
             length = abs(number) / span * track
             length = max(length, 1.0) if number else 0.0
             y = top + 18 + k * (bar + gap)
@@ -817,7 +817,7 @@ def kpi_tile(
 ) -> SafeString:
     """A key figure with its change against the previous period: an arrow up or down
     (green when the change is good, red when bad) and the words for screen readers."""
-    number = _finite(change)
+    number = finite(change)
     if number is None or number == 0:
         arrow, tone, words = "▬", "text-body-secondary", _("no change")
         if number is None:

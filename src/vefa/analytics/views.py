@@ -140,7 +140,7 @@ def _int(value: Any) -> V:
 
 
 def _share(value: Any, digits: int = 1) -> V:
-    number = charts._finite(value)
+    number = charts.finite(value)
     return V(round(number, 6) if number is not None else None, charts.fmt_share(value, digits))
 
 
@@ -440,7 +440,7 @@ def _cohorts_panel(ctx: Context) -> Panel:
         if month not in shown or since >= width:
             continue
         label = month_labels[month]
-        share = charts._finite(r["retained_share"])
+        share = charts.finite(r["retained_share"])
         rows.append(
             [
                 V(month_from_number(month).isoformat()[:7], label),
@@ -561,8 +561,8 @@ def _basket_panel(ctx: Context) -> Panel:
     data = sorted(
         ctx.results.rows("basket_rules"),
         key=lambda r: (
-            -(charts._finite(r["lift"]) or 0.0),
-            -(charts._finite(r["confidence"]) or 0.0),
+            -(charts.finite(r["lift"]) or 0.0),
+            -(charts.finite(r["confidence"]) or 0.0),
             r["antecedent"] or 0,
             r["consequent"] or 0,
         ),
@@ -575,7 +575,7 @@ def _basket_panel(ctx: Context) -> Panel:
             _share(r["support"], 2),
             _share(r["confidence"]),
             V(
-                round(float(r["lift"]), 4) if charts._finite(r["lift"]) is not None else None,
+                round(float(r["lift"]), 4) if charts.finite(r["lift"]) is not None else None,
                 charts.fmt_decimal(r["lift"], 2),
             ),
         ]
@@ -631,7 +631,7 @@ def _kpi_value(kind: str, value: Any, currency: str) -> V:
         return _int(value)
     if kind == "share":
         return _share(value)
-    number = charts._finite(value)
+    number = charts.finite(value)
     return V(number, charts.fmt_decimal(value, 2))
 
 
@@ -648,7 +648,7 @@ def _kpis_panel(ctx: Context) -> Panel:
         kind, better = KPI_KINDS.get(str(r["kpi"]), ("number", True))
         current = _kpi_value(kind, r["current"], ctx.currency)
         previous = _kpi_value(kind, r["previous"], ctx.currency)
-        change = charts._finite(r["change"])
+        change = charts.finite(r["change"])
         label = _label(labels, r["kpi"])
         tiles.append(
             charts.kpi_tile(
