@@ -22,6 +22,7 @@ from tests.sales.conftest import HOSTILE
 from vefa.analytics import extract
 from vefa.analytics.engine import Engine, day_number, month_number
 from vefa.analytics.store import (
+    FULL_REASONS,
     TABLES,
     NotExtracted,
     Store,
@@ -197,7 +198,7 @@ def test_values_cents_conversion_and_business_days(store, admin_user, team, coff
     )
     draft = buy(admin_user, firm, {"product": coffee.pk, "quantity": "1"}, status="draft")
     result = store.extract()
-    assert result.full and result.reason == "first run"
+    assert result.full and result.reason == "first_run"
     assert result.missing_currencies == ()
 
     by_order = {r["order_id"]: r for r in rows(store, "transactions")}
@@ -481,7 +482,7 @@ def test_a_new_exchange_rate_converts_affected_orders_again(store, admin_user, c
         day=datetime.date(2026, 1, 1), currency="EUR", quote_currency="TRY", rate="29"
     )
     result = store.extract()
-    assert result.full and result.reason == "exchange rates changed for every day"
+    assert result.full and result.reason == "rates"
     assert euro.pk == rows(store, "transactions")[0]["order_id"]
 
 
@@ -509,7 +510,7 @@ def test_a_deleted_exchange_rate_reads_everything_again(store, admin_user, custo
     assert not store.extract().full
     exchange_rate_delete(actor=admin_user, rate_id=used.pk)
     result = store.extract()
-    assert result.full and result.reason == "exchange rates changed for every day"
+    assert result.full and result.reason == "rates"
     assert rows(store, "transactions")[0]["revenue"] == 310000
 
 
@@ -518,9 +519,10 @@ def test_a_changed_setting_reads_everything_again(store, settings, admin_user, c
     store.extract()
     settings.TIME_ZONE = "Asia/Tehran"
     result = store.extract()
-    assert result.full and result.reason == "time zone changed"
+    assert result.full and result.reason == "time_zone"
     assert result.counts["orders"] == 1
-    assert store.extract(full=True).reason == "asked for"
+    assert store.extract(full=True).reason == "asked"
+    assert str(FULL_REASONS["time_zone"]) == "The time zone changed."
 
 
 # --- crashes, compaction -------------------------------------------------------------------------

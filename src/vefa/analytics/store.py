@@ -66,7 +66,9 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from vefa.analytics import extract as source_db
 from vefa.analytics.engine import Engine, day_number
@@ -102,6 +104,18 @@ TABLES: dict[str, frozenset[str]] = {
 
 Progress = Callable[[str, int], None]
 
+# Why an extract read everything (``ExtractResult.reason``): stable codes, labels to show.
+FULL_REASONS: dict[str, Promise] = {
+    "asked": gettext_lazy("A full extract was asked for."),
+    "first_run": gettext_lazy("First extract into this store."),
+    "format": gettext_lazy("The store's format changed."),
+    "currency": gettext_lazy("The reporting currency changed."),
+    "time_zone": gettext_lazy("The time zone changed."),
+    "wallet_field": gettext_lazy("The declared wallet field changed."),
+    "database": gettext_lazy("The store was filled from another database."),
+    "rates": gettext_lazy("Exchange rates changed for every day."),
+}
+
 
 class StoreError(RuntimeError):
     """The analytical store cannot do what was asked."""
@@ -121,7 +135,8 @@ class ExtractResult:
 
     ``counts``: rows read from the database per stored table (changed rows only in an
     incremental run); ``deleted``: ids found deleted per stored table; ``rows``: rows of
-    each current table afterwards.
+    each current table afterwards; ``reason``: why a full run read everything (a code of
+    ``FULL_REASONS``), "" for an incremental run.
     """
 
     run: int
@@ -328,7 +343,7 @@ class Store:
                         self.overlap,
                     )
                     if changed and since_day is None:
-                        reason = "exchange rates changed for every day"
+                        reason = "rates"
                     elif changed and since_day is not None:
                         # A day in the business zone starts at most 14 hours before UTC's.
                         rates_since = datetime.datetime.combine(
@@ -386,16 +401,17 @@ class Store:
 
     @staticmethod
     def _full_reason(manifest: dict[str, Any], config: _Config, full: bool) -> str:
+        """Why this run must read everything (a code of ``FULL_REASONS``), or ""."""
         if full:
-            return "asked for"
+            return "asked"
         if not manifest:
-            return "first run"
+            return "first_run"
         if manifest.get("format") != FORMAT:
-            return "store format changed"
+            return "format"
         previous = manifest.get("settings") or {}
         for key, value in config.as_dict().items():
             if previous.get(key) != value:
-                return f"{key.replace('_', ' ')} changed"
+                return key
         return ""
 
     @contextlib.contextmanager
