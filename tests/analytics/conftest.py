@@ -86,3 +86,15 @@ def parity() -> Callable[..., pa.Table]:
         return duck
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_spark():
+    """Stop the local Spark session at the end, while logging still has its streams."""
+    yield
+    from vefa.analytics import engine as engine_module
+
+    session = engine_module._spark_session
+    if session is not None:
+        session.stop()
+        engine_module._spark_session = None

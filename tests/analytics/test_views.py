@@ -14,6 +14,7 @@ import html
 import io
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -400,11 +401,20 @@ def test_csv_cells_are_never_formulas(client, admin_user, results):
     assert "'" + FORMULA in names
     assert HOSTILE in names
     profit = _csv(client.get(reverse("analytics:export", args=["profitability"])))
-    assert ["Lost", "2", "200.00", "'-450.00", "2"] in profit
+    assert ["Lost", "2", "200.00", "-450.00", "2"] in profit  # a number stays a number
     for key in ("kpis", "rfm", "ladder", "transitions", "pareto", "clv", "cohorts"):
         for row in _csv(client.get(reverse("analytics:export", args=[key]))):
             for cell in row:
-                assert not cell.startswith(DANGEROUS), (key, cell)
+                # Numbers (a negative change) stay numbers; text never starts a formula.
+                assert not cell.startswith(DANGEROUS) or _is_number(cell), (key, cell)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def test_csv_of_each_chart(client, admin_user, results):
@@ -446,6 +456,10 @@ def test_unknown_export_is_not_found(client, admin_user, results):
         (None, ""),
         (True, "true"),
         (0.5, "0.5"),
+        (-1.5, "-1.5"),
+        (-3, "-3"),
+        (Decimal("-2.50"), "-2.50"),
+        ("-2.50", "'-2.50"),
         (datetime.date(2026, 1, 2), "2026-01-02"),
     ],
 )

@@ -771,6 +771,49 @@ def clv(
     ).clv
 
 
+def _margin(margin: float) -> float:
+    share = float(margin)
+    if not math.isfinite(share):
+        raise ClvError(_("The margin must be a finite number."))
+    return share
+
+
+def discounted_purchases(
+    bgnbd: BgNbdParams,
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    periods: int = 12,
+) -> tuple[FloatArray, FloatArray]:
+    """Purchases expected within ``horizon`` and the same discounted period by period.
+
+    The horizon is cut into ``periods`` equal periods; the purchases expected in period k
+    are divided by (1 + ``discount_rate``) ** k. Multiplied by an expected spend this is the
+    CLV (``predict``); a caller without a spend model can multiply by its own estimate.
+    """
+    length = _check_time(horizon, "horizon")
+    if length <= 0:
+        raise ClvError(_("The horizon must be longer than 0."))
+    rate = _check_time(discount_rate, "discount_rate")
+    if isinstance(periods, bool) or not isinstance(periods, int) or not 1 <= periods <= 10_000:
+        raise ClvError(_("periods must be a whole number from 1 to 10000."))
+    x, tx, t_obs = _rfm(frequency, recency, T)
+    (gx, gtx, gt), index, _counts = _group(x, tx, t_obs)
+    discounted = np.zeros(len(gx))
+    previous = np.zeros(len(gx))
+    with np.errstate(all="ignore"):
+        for k in range(1, periods + 1):
+            cumulative = _expected_grouped(bgnbd, length * k / periods, gx, gtx, gt)
+            discounted += (cumulative - previous) / (1 + rate) ** k
+            previous = cumulative
+    purchases = previous[index]
+    _finite(purchases, "expected purchases")
+    return purchases, discounted[index]
+
+
 def predict(
     bgnbd: BgNbdParams,
     gamma_gamma: GammaGammaParams,
@@ -786,31 +829,21 @@ def predict(
 ) -> Predictions:
     """P(alive), purchases expected within ``horizon``, expected spend and CLV, at once.
 
-    Shares the grouping of identical (x, t_x, T) rows between the predictions, so the
-    ``periods`` hypergeometric evaluations of the CLV run once per distinct row.
+    The ``periods`` hypergeometric evaluations run once per distinct (x, t_x, T) row
+    (``discounted_purchases``).
     """
-    length = _check_time(horizon, "horizon")
-    if length <= 0:
-        raise ClvError(_("The horizon must be longer than 0."))
-    rate = _check_time(discount_rate, "discount_rate")
-    share = float(margin)
-    if not math.isfinite(share):
-        raise ClvError(_("The margin must be a finite number."))
-    if isinstance(periods, bool) or not isinstance(periods, int) or not 1 <= periods <= 10_000:
-        raise ClvError(_("periods must be a whole number from 1 to 10000."))
-    x, tx, t_obs = _rfm(frequency, recency, T)
-    spend = expected_spend(gamma_gamma, x, monetary_value)
-    (gx, gtx, gt), index, _counts = _group(x, tx, t_obs)
-    alive = p_alive(bgnbd, gx, gtx, gt)[index]
-    discounted = np.zeros(len(gx))
-    previous = np.zeros(len(gx))
-    with np.errstate(all="ignore"):
-        for k in range(1, periods + 1):
-            cumulative = _expected_grouped(bgnbd, length * k / periods, gx, gtx, gt)
-            discounted += (cumulative - previous) / (1 + rate) ** k
-            previous = cumulative
-    purchases = previous[index]
-    value = share * spend * discounted[index]
-    _finite(purchases, "expected purchases")
+    spend = expected_spend(gamma_gamma, frequency, monetary_value)
+    alive = p_alive(bgnbd, frequency, recency, T)
+    purchases, discounted = discounted_purchases(
+        bgnbd,
+        frequency,
+        recency,
+        T,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        periods=periods,
+    )
+    share = _margin(margin)
+    value = share * spend * discounted
     _finite(value, "customer lifetime value")
     return Predictions(p_alive=alive, expected_purchases=purchases, expected_spend=spend, clv=value)

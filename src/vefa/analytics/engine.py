@@ -61,7 +61,12 @@ def spark_session() -> Any:
     global _spark_session
     with _spark_lock:
         if _spark_session is None:
+            import logging
+
             from pyspark.sql import SparkSession
+
+            # py4j logs every connection at INFO, also while the interpreter shuts down.
+            logging.getLogger("py4j").setLevel(logging.WARNING)
 
             _spark_session = (
                 SparkSession.builder.master("local[2]")

@@ -461,14 +461,15 @@ def _profit_by_segment(scores: pa.Table) -> pa.Table:
 
 
 def _clv_distribution(scores: pa.Table) -> pa.Table:
-    """Customers per CLV band (powers of ten in the reporting currency)."""
+    """Customers per CLV band: 0 for a value of 0 or less, n for 10^(n-1) to 10^n currency
+    units (band 1 also holds values under one unit)."""
     con = duckdb.connect()
     try:
         con.register("scores", scores)
         return con.sql(
             """
-            SELECT CASE WHEN clv <= 0 THEN 0 ELSE floor(log10(clv / 100.0 + 1))::INTEGER END
-                       AS band,
+            SELECT CASE WHEN clv <= 0 THEN 0
+                        ELSE greatest(1, floor(log10(clv / 100.0))::INTEGER + 1) END AS band,
                    count(*) AS customers, sum(clv) AS clv
             FROM scores WHERE clv IS NOT NULL GROUP BY band ORDER BY band
             """

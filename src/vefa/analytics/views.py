@@ -16,6 +16,7 @@ import functools
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -714,20 +715,20 @@ PANELS: dict[str, Callable[[Context], Panel]] = {
 def formula_safe(value: Any) -> str:
     """A cell for a spreadsheet: text, never read as a formula (OWASP CSV injection).
 
-    Every cell that starts with ``= + - @``, a tab or a carriage return gets a leading
-    apostrophe, negative numbers included: a spreadsheet shows them as text, which is the
-    price of never running ``-2+3`` or ``-cmd|…`` that came from a product name.
+    Every text cell that starts with ``= + - @``, a tab or a carriage return gets a leading
+    apostrophe, so ``-2+3`` or ``-cmd|…`` from a product name is never run. Numbers are
+    written as numbers (a negative margin stays a number); they come from the results, not
+    from anything a person typed.
     """
     if value is None:
         return ""
     if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float):
-        text = repr(round(value, 6))
-    elif isinstance(value, datetime.date):
-        text = value.isoformat()
-    else:
-        text = str(value)
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    if isinstance(value, int | Decimal):
+        return str(value)
+    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
     if text.startswith(FORMULA_START):
         text = "'" + text
     return text
