@@ -156,9 +156,9 @@ def test_refresh_scores_every_buyer_and_writes_results(shop):
     assert loyal["churn_risk"] == "low"
     assert loyal["p_alive"] is not None and loyal["p_alive"] > 0.9
     # Twelve customers with near-constant spends are too few for the spend model: the
-    # refresh keeps P(alive) and says why there is no lifetime value.
-    assert loyal["clv"] is None
-    assert "Gamma-Gamma" in run.figures["clv_skipped"]
+    # refresh says so and values the customers at their own average purchase.
+    assert "Gamma-Gamma" in run.figures["clv_spend_model_skipped"]
+    assert loyal["clv"] is not None and loyal["clv"] > scores[shop["once"].pk]["clv"] >= 0
     once = scores[shop["once"].pk]
     assert once["ladder_step"] == "one_time"
     assert once["value_class"] == "C"

@@ -340,31 +340,37 @@ def _clv(ctx: RunContext, tx: nw.LazyFrame[Any]) -> pa.Table:
         ctx.figures["clv_skipped"] = str(exc)
         return empty
     ctx.figures["clv_model"] = {"bgnbd": {k: round(v, 6) for k, v in bgnbd.as_dict().items()}}
-    value: pa.Array = pa.nulls(len(frequency), pa.int64())
+    horizon = months * WEEKS_PER_YEAR / 12
+    # The yearly rate as a monthly one: the horizon is cut into months.
+    monthly_rate = (1 + float(options.clv_annual_discount)) ** (1 / 12) - 1
+    repeat = frequency > 0
     try:
-        repeat = frequency > 0
         spend_model = clv.fit_gamma_gamma(frequency[repeat], monetary[repeat])
-        predictions = clv.predict(
-            bgnbd,
-            spend_model,
-            frequency,
-            recency,
-            age,
-            monetary,
-            horizon=months * WEEKS_PER_YEAR / 12,
-            # The yearly rate as a monthly one: the horizon is cut into months.
-            discount_rate=(1 + float(options.clv_annual_discount)) ** (1 / 12) - 1,
-            periods=months,
-        )
-        # Monetary values are cents, so the CLV is in cents too.
-        # Whole currency units: a value that moved by cents is not a change worth writing.
-        value = pa.array((np.round(predictions.clv / 100) * 100).astype(np.int64))
+        spend = clv.expected_spend(spend_model, frequency, monetary)
         ctx.figures["clv_model"]["gamma_gamma"] = {
             k: round(v, 6) for k, v in spend_model.as_dict().items()
         }
     except clv.ClvError as exc:
-        # P(alive) and the expected purchases stand without the spend model.
+        # Without the spend model a customer is expected to spend what they spent on average
+        # in their repeat purchases, or what repeat purchases cost on average.
+        ctx.figures["clv_spend_model_skipped"] = str(exc)
+        spend = _average_spend(frequency, monetary)
+    try:
+        _purchases, discounted = clv.discounted_purchases(
+            bgnbd,
+            frequency,
+            recency,
+            age,
+            horizon=horizon,
+            discount_rate=monthly_rate,
+            periods=months,
+        )
+    except clv.ClvError as exc:
         ctx.figures["clv_skipped"] = str(exc)
+        value: pa.Array = pa.nulls(len(frequency), pa.int64())
+    else:
+        # Cents in, cents out; whole currency units, so a move by cents is not a change.
+        value = pa.array((np.round(spend * discounted / 100) * 100).astype(np.int64))
     return pa.table(
         {
             "customer_id": summary["customer_id"],
@@ -375,6 +381,13 @@ def _clv(ctx: RunContext, tx: nw.LazyFrame[Any]) -> pa.Table:
             "clv": value,
         }
     )
+
+
+def _average_spend(frequency: np.ndarray, monetary: np.ndarray) -> np.ndarray:
+    """Each repeat buyer's own average purchase; the average of those for everyone else."""
+    repeat = (frequency > 0) & (monetary > 0)
+    overall = float(monetary[repeat].mean()) if repeat.any() else 0.0
+    return np.where(repeat, monetary, overall)
 
 
 def _combine(*, options: AnalyticsSettings, as_of_day: int, **parts: pa.Table) -> pa.Table:
