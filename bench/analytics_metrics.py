@@ -60,9 +60,8 @@ def generate(path: Path, *, transactions: int, customers: int, seed: int) -> Non
     order_id = np.arange(1, transactions + 1)
     # The store's layout: sorted by customer_id, day, order_id.
     order = np.lexsort((order_id, day, customer_id))
-    customer_id, day, revenue, cost, order_id = (
-        column[order] for column in (customer_id, day, revenue, cost, order_id)
-    )
+    customer_id, day, order_id = customer_id[order], day[order], order_id[order]
+    revenue, cost = revenue[order], cost[order]
     dates = day.astype("datetime64[D]")
     years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
     months = dates.astype("datetime64[M]").astype(np.int64) % 12
