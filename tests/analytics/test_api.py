@@ -294,6 +294,22 @@ class TestHistory:
         assert_error(client.get(f"{BASE}/customers/{own_customer.pk}/history?limit=0"), 422)
         assert_error(client.get(f"{BASE}/customers/{own_customer.pk}/history?limit=x"), 422)
 
+    def test_older_snapshots_are_read_when_the_newest_lack_the_customer(
+        self, rep, own_customer, team_customer, store
+    ):
+        start = datetime.date(2026, 1, 1)
+        write_snapshot(store, 1, start, [{"customer_id": own_customer.pk, "value_class": "C"}])
+        for n in range(2, 8):  # newer refreshes without the customer
+            day = start + datetime.timedelta(days=n)
+            write_snapshot(store, n, day, [{"customer_id": team_customer.pk}])
+        client = client_for(rep)
+        for limit in (1, 3, 100):
+            url = f"{BASE}/customers/{own_customer.pk}/history?limit={limit}"
+            items = client.get(url).json()["items"]
+            assert [(i["refresh_id"], i["value_class"]) for i in items] == [(1, "C")], limit
+        team = client.get(f"{BASE}/customers/{team_customer.pk}/history?limit=4").json()
+        assert [i["refresh_id"] for i in team["items"]] == [7, 6, 5, 4]
+
     def test_hidden_customer_is_404_and_no_snapshots_is_empty(
         self, rep, own_customer, other_customer, store
     ):

@@ -45,7 +45,7 @@ HISTORY_LIMIT = 100
 #: Rows of the history the customer page shows.
 SECTION_HISTORY = 12
 # Snapshot files are named "<as_of>-<refresh id>.parquet" by the refresh.
-_SNAPSHOT_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-(\d+)\.parquet$")
+_SNAPSHOT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(\d+)\.parquet$")
 
 _LABELS: dict[str, dict[str, Any]] = {
     "rfm_segment": dict(RfmSegment.choices),
@@ -99,7 +99,7 @@ class HistoryEntry:
 
 
 def _snapshot_files() -> list[str]:
-    """The snapshot files of refreshes that did not fail or stop half way.
+    """The snapshot files of refreshes that did not fail or stop half way, newest first.
 
     A refresh writes its snapshot before the write-back, so a failed (or still running) run
     can leave one behind; those are left out so the history matches what customers were
@@ -110,35 +110,36 @@ def _snapshot_files() -> list[str]:
     folder = store_dir() / "snapshots"
     if not folder.is_dir():
         return []
-    files: dict[int, list[str]] = {}
+    found: list[tuple[str, int, str]] = []
     for path in folder.iterdir():
         match = _SNAPSHOT_NAME.match(path.name)
         if match and path.is_file():
-            files.setdefault(int(match.group(1)), []).append(str(path))
-    if not files:
+            found.append((match.group(1), int(match.group(2)), str(path)))
+    if not found:
         return []
     unfinished = set(
-        Refresh.objects.filter(pk__in=list(files))
+        Refresh.objects.filter(pk__in={refresh_id for _day, refresh_id, _path in found})
         .exclude(status=Refresh.Status.DONE)
         .values_list("pk", flat=True)
     )
-    return sorted(p for pk, paths in files.items() if pk not in unfinished for p in paths)
+    found.sort(reverse=True)
+    return [path for _day, refresh_id, path in found if refresh_id not in unfinished]
 
 
 def customer_history(customer_id: int, *, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
-    """The customer's row of every snapshot, newest first (at most ``limit``).
+    """The customer's row of each snapshot, newest first (at most ``limit``).
 
     Read with DuckDB straight from the Parquet snapshots; the filter on ``customer_id`` is
     pushed into the scan and, the snapshots being sorted by customer, skips the row groups
-    that cannot hold the customer. The file list comes from the store folder, never from
-    the request.
+    that cannot hold the customer. A snapshot holds at most one row per customer, so the
+    newest ``limit`` files are read first and older ones only while rows are missing: the
+    work follows the rows asked for, not the years of nightly snapshots kept. The file list
+    comes from the store folder, never from the request.
     """
     import duckdb
 
     files = _snapshot_files()
     limit = max(1, min(int(limit), HISTORY_LIMIT))
-    if not files:
-        return []
     sql = """
         SELECT as_of,
                CAST(regexp_extract(filename, '-([0-9]+)\\.parquet$', 1) AS BIGINT) AS refresh_id,
@@ -148,11 +149,21 @@ def customer_history(customer_id: int, *, limit: int = HISTORY_LIMIT) -> list[Hi
         ORDER BY as_of DESC, refresh_id DESC
         LIMIT $limit
     """
+    rows: list[tuple[Any, ...]] = []
     con = duckdb.connect()
     try:
-        rows = con.execute(
-            sql, {"files": files, "customer": int(customer_id), "limit": limit}
-        ).fetchall()
+        for start in range(0, len(files), limit):
+            # Batches go from newer to older files, so their rows simply follow each other.
+            rows += con.execute(
+                sql,
+                {
+                    "files": files[start : start + limit],
+                    "customer": int(customer_id),
+                    "limit": limit - len(rows),
+                },
+            ).fetchall()
+            if len(rows) >= limit:
+                break
     finally:
         con.close()
     return [
