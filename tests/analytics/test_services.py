@@ -224,3 +224,22 @@ def test_call_tasks_request_refuses_bad_input(admin_user, subject, due, field):
             actor=admin_user, filters={"value_class": "A"}, subject=subject, due=due
         )
     assert field in caught.value.fields
+
+
+def test_settings_reporting_currency_must_be_a_known_code(admin_user):
+    assert services.settings_update(actor=admin_user, data={"reporting_currency": " eur "})
+    assert AnalyticsSettings.current().reporting_currency == "EUR"
+    for bad in ("XYZ", "€", "12", "<b>"):
+        with pytest.raises(ValidationFailed) as caught:
+            services.settings_update(actor=admin_user, data={"reporting_currency": bad})
+        assert "reporting_currency" in caught.value.fields
+
+
+def test_call_tasks_need_a_role_that_plans_activities(read_only):
+    with pytest.raises(PermissionDenied):
+        services.call_tasks_request(
+            actor=read_only,
+            filters={"value_class": "A"},
+            subject="Call",
+            due=datetime.date(2026, 12, 1),
+        )

@@ -51,6 +51,9 @@ COMPARE_DAYS = 91
 BASKET_WINDOW_DAYS = 730
 NEXT_BEST = 3
 WEEKS_PER_YEAR = 365.25 / 7
+ROW_GROUP = 100_000
+# After writing more than this share of the scores, the planner's statistics are renewed.
+ANALYZE_SHARE = 0.1
 
 
 @dataclass
@@ -109,10 +112,14 @@ def latest_results() -> Path | None:
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically (temporary file, then rename)."""
+    """Write ``table`` to ``path`` atomically (temporary file, then rename).
+
+    Row groups of 100,000 rows: a table sorted by customer is then read for one customer
+    by its row group's statistics, not as a whole (the customer page's history).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, temporary, compression="zstd")
+    pq.write_table(table, temporary, compression="zstd", row_group_size=ROW_GROUP)
     os.replace(temporary, path)
 
 
@@ -514,7 +521,7 @@ def _changed(scores: pa.Table, previous: Path | None) -> pa.Table:
 
 def run(refresh: Refresh, *, progress: Callable[..., None] | None = None) -> dict[str, Any]:
     """Run one refresh to the end and return its figures (also saved on the row)."""
-    from vefa.analytics.services import scores_write
+    from vefa.analytics.services import scores_analyze, scores_write
     from vefa.analytics.store import Store
 
     def report(percent: int, message: str) -> None:
@@ -561,6 +568,8 @@ def run(refresh: Refresh, *, progress: Callable[..., None] | None = None) -> dic
                 currency=options.reporting_currency,
                 keep_ids=scores["customer_id"].to_pylist(),
             )
+            if changed.num_rows > ANALYZE_SHARE * max(scores.num_rows, 1):
+                scores_analyze()
         _write_json(
             {"refresh_id": refresh.pk, "as_of": refresh.as_of.isoformat()},
             store_dir() / "results" / "latest.json",

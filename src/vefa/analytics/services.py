@@ -258,6 +258,14 @@ def scores_prune(keep_ids: Iterable[int]) -> int:
     return deleted
 
 
+def scores_analyze() -> None:
+    """Renew the planner's statistics of the scores table after a large write-back, so the
+    customer lists filtered by a score pick the right plan from the next query on."""
+    table = CustomerScore._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 # --- settings ------------------------------------------------------------------------------
 
 SHARE_FIELDS = (
@@ -286,6 +294,8 @@ def settings_update(*, actor: User, data: Mapping[str, Any]) -> AnalyticsSetting
         errors["__all__"] = [_("Unknown settings: %(names)s") % {"names": ", ".join(unknown)}]
     for name, value in data.items():
         if name in editable:
+            if name == "reporting_currency" and isinstance(value, str):
+                value = value.strip().upper()
             setattr(current, name, value)
     try:
         current.full_clean()
@@ -294,10 +304,19 @@ def settings_update(*, actor: User, data: Mapping[str, Any]) -> AnalyticsSetting
             errors.setdefault(field, []).extend(str(m) for m in messages)
     if not errors:
         errors.update(_settings_relations(current))
+        if not _known_currency(current.reporting_currency):
+            errors["reporting_currency"] = [_("Enter an ISO 4217 currency code, e.g. TRY.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     current.save()
     return current
+
+
+def _known_currency(code: str) -> bool:
+    from babel.numbers import get_currency_name
+
+    code = (code or "").upper()
+    return len(code) == 3 and code.isalpha() and get_currency_name(code, locale="en") != code
 
 
 def _settings_relations(value: AnalyticsSettings) -> dict[str, list[str]]:
@@ -396,8 +415,12 @@ def call_tasks_request(
     job skips customers that already have an open call with the same subject, so running it
     twice plans nothing twice.
     """
+    from vefa.accounts.access import can_create
     from vefa.customers.filters import CustomerFilterForm, clean_filters
+    from vefa.interactions.models import Activity
 
+    if not can_create(actor, Activity):
+        raise PermissionDenied(_("Your role cannot plan activities."))
     errors: dict[str, list[str]] = {}
     subject = " ".join((subject or "").split())
     if not subject:
