@@ -773,6 +773,23 @@ def test_column_rounding_agrees_with_the_rate_table(target):
 def test_unparseable_amounts_and_times_are_handled():
     odd = pa.array(["12.34567", "abc", None, "1e3"], pa.string())
     assert extract.decimals(odd).to_pylist() == [Decimal("12.3457"), None, None, Decimal("1000")]
+    # SQLite keeps decimals as REAL or INTEGER: rounding the double recovers the stored value.
+    stored = pa.array([12.5, 120, None, 0.1 + 0.2, -2.3456, 1e30], pa.float64())
+    assert extract.decimals(stored).to_pylist() == [
+        Decimal("12.5"),
+        Decimal("120"),
+        None,
+        Decimal("0.3"),
+        Decimal("-2.3456"),
+        None,  # wider than the column: unknown, not a wrapped number
+    ]
+    assert extract._number_array([1, 2.5, "3.25", "x", None]).to_pylist() == [
+        1.0,
+        2.5,
+        3.25,
+        None,
+        None,
+    ]
     times = pa.array(["2026-03-01T10:00:00+03:00", "2026-03-01 07:00:00"], pa.string())
     parsed = extract.utc_times(times).to_pylist()
     assert parsed[0] == parsed[1] == at("2026-03-01 07:00")

@@ -121,26 +121,33 @@ def local_days(times: pa.Array, zone: str) -> tuple[pa.Array, pa.Array]:
     return days, months
 
 
-def decimals(texts: pa.Array, kind: pa.Decimal128Type = AMOUNT) -> pa.Array:
-    """Decimal text as Arrow decimals of the stored shape.
+def decimals(values: pa.Array, kind: pa.Decimal128Type = AMOUNT) -> pa.Array:
+    """Stored amounts or quantities as Arrow decimals of the stored shape.
 
-    Arrow parses the column in one go; text it refuses (more places than stored, or a value
-    wider than the column) is parsed one by one, rounded half up to the stored places, and
-    left empty when it still does not fit.
+    Numbers (SQLite's REAL storage) are rounded to the stored places, which recovers the
+    stored decimal exactly, then converted. Text is parsed in one go; text Arrow refuses
+    (more places than stored, a value wider than the column) is parsed one by one, rounded
+    half up, and left empty when it still does not fit.
     """
+    if pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
+        limit = float(10 ** (kind.precision - kind.scale))
+        rounded = pc.round(pc.cast(values, F64), ndigits=kind.scale)
+        fits = pc.less(pc.abs(rounded), pa.scalar(limit))
+        rounded = pc.if_else(fits, rounded, pa.scalar(None, F64))
+        return pc.cast(rounded, kind, safe=False)
     try:
-        return pc.cast(texts, kind)
+        return pc.cast(values, kind)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         exponent = Decimal(1).scaleb(-kind.scale)
-        limit = Decimal(10) ** (kind.precision - kind.scale)
-        values: list[Decimal | None] = []
-        for text in texts.to_pylist():
+        limit_text = Decimal(10) ** (kind.precision - kind.scale)
+        parsed: list[Decimal | None] = []
+        for text in values.to_pylist():
             try:
                 value = None if text is None else Decimal(text).quantize(exponent, ROUND_HALF_UP)
             except InvalidOperation:
                 value = None
-            values.append(value if value is not None and abs(value) < limit else None)
-        return pa.array(values, kind)
+            parsed.append(value if value is not None and abs(value) < limit_text else None)
+        return pa.array(parsed, kind)
 
 
 def _cents_of(amount: Decimal) -> int:
@@ -319,6 +326,9 @@ class Query:
 
 
 I64, I32, F64, STR = pa.int64(), pa.int32(), pa.float64(), pa.string()
+# A money or quantity column of a query (``Dialect.number``): float64 from SQLite's REAL or
+# INTEGER storage, text from PostgreSQL's numeric.
+NUM = pa.null()
 
 
 class Dialect:
@@ -335,6 +345,12 @@ class Dialect:
 
     def text(self, column: str) -> str:
         return f"CAST({column} AS TEXT)"
+
+    def number(self, column: str) -> str:
+        """A money or quantity column: exact text on PostgreSQL; on SQLite the stored
+        number itself (SQLite keeps these columns as REAL or INTEGER, and formatting them
+        as text costs more than Arrow's exact rounding of the double to the stored places)."""
+        return f"CAST({column} AS TEXT)" if self.pg else column
 
     def json_text(self, column: str) -> str:
         if self.pg:
@@ -396,7 +412,7 @@ def _orders_query(dialect: Dialect, plan: Plan) -> Query:
         params.append(d.param_time(plan.rates_since))
     sql = (
         f"SELECT o.id, o.customer_id, o.status, {d.time('o.ordered_at')}, o.currency, "  # noqa: S608 (no user text)
-        f"{d.text('o.subtotal')}, {d.text('o.discount_total')}, o.source, o.owner_id, "
+        f"{d.number('o.subtotal')}, {d.number('o.discount_total')}, o.source, o.owner_id, "
         f"o.team_id, o.number, {d.time('o.updated_at')} "
         f"FROM {_table('sales.Order')} o WHERE {where}"
     )
@@ -434,10 +450,10 @@ def _lines_query(dialect: Dialect, plan: Plan) -> Query:
     d = dialect
     select = (
         f"SELECT l.id, l.order_id, o.customer_id, {d.time('o.ordered_at')}, o.currency, "  # noqa: S608 (no user text)
-        f"l.product_id, {d.text('l.quantity')}, {d.text('l.net')}, "
-        f"{d.text('COALESCE(l.unit_cost, p.unit_cost)')}, "
+        f"l.product_id, {d.number('l.quantity')}, {d.number('l.net')}, "
+        f"{d.number('COALESCE(l.unit_cost, p.unit_cost)')}, "
         "CASE WHEN l.unit_cost IS NOT NULL THEN o.currency ELSE p.currency END, "
-        f"l.description, {d.time('l.updated_at')}, {d.time('l.created_at')}, "
+        f"{d.time('l.created_at')}, "
         f"{d.time('o.updated_at')} "
         f"FROM {_table('sales.OrderLine')} l "
         f"JOIN {_table('sales.Order')} o ON o.id = l.order_id "
@@ -480,8 +496,6 @@ def _lines_transform(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
             pc.cast(quantity, F64),
             revenue,
             cost,
-            _text(batch.column("description")),
-            utc_times(batch.column("updated_at")),
         ],
         schema=LINES.schema,
     )
@@ -535,7 +549,7 @@ def _products_query(dialect: Dialect, plan: Plan) -> Query:
         where = f"({where} OR p.updated_at >= %s)"
         params.append(d.param_time(plan.rates_since))
     sql = (
-        f"SELECT p.id, p.category_id, {d.text('p.unit_cost')}, p.currency, p.sku, p.name, "  # noqa: S608 (no user text)
+        f"SELECT p.id, p.category_id, {d.number('p.unit_cost')}, p.currency, p.sku, p.name, "  # noqa: S608 (no user text)
         f"CASE WHEN p.is_active THEN 1 ELSE 0 END, {d.time('p.updated_at')} "
         f"FROM {_table('sales.Product')} p WHERE {where}"
     )
@@ -673,8 +687,8 @@ ORDERS = Source(
         ("status", STR),
         ("ordered_at", STR),
         ("currency", STR),
-        ("subtotal", STR),
-        ("discount_total", STR),
+        ("subtotal", NUM),
+        ("discount_total", NUM),
         ("source", STR),
         ("owner_id", I64),
         ("team_id", I64),
@@ -714,12 +728,10 @@ LINES = Source(
         ("ordered_at", STR),
         ("currency", STR),
         ("product_id", I64),
-        ("quantity", STR),
-        ("net", STR),
-        ("unit_cost", STR),
+        ("quantity", NUM),
+        ("net", NUM),
+        ("unit_cost", NUM),
         ("cost_currency", STR),
-        ("description", STR),
-        ("updated_at", STR),
         ("created_at", STR),
         ("order_updated_at", STR),
     ),
@@ -733,8 +745,6 @@ LINES = Source(
         ("quantity", F64),
         ("revenue", I64),
         ("cost", I64),
-        ("description", STR),
-        ("updated_at", UTC_TS),
     ),
     marks=(Mark("line", "created_at", "line_id"), Mark("order", "order_updated_at", "order_id")),
     deletes=(("sales.order", "order_id"),),
@@ -790,7 +800,7 @@ PRODUCTS = Source(
     raw=(
         ("product_id", I64),
         ("category_id", I64),
-        ("unit_cost", STR),
+        ("unit_cost", NUM),
         ("currency", STR),
         ("sku", STR),
         ("name", STR),
@@ -992,10 +1002,29 @@ def _cursor_batches(
                 break
             columns = list(zip(*rows, strict=True))
             arrays = [
-                _text_array(values) if kind == STR else pa.array(values, kind)
+                _text_array(values)
+                if kind == STR
+                else _number_array(values)
+                if kind == F64
+                else pa.array(values, kind)
                 for values, (_, kind) in zip(columns, raw, strict=True)
             ]
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _number_array(values: Sequence[Any]) -> pa.Array:
+    """A number column as float64; a value SQLite kept as text (it did not look like a
+    number when stored) is read as a number when it is one, else left empty."""
+    try:
+        return pa.array(values, F64)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        numbers: list[float | None] = []
+        for value in values:
+            try:
+                numbers.append(None if value is None else float(value))
+            except (TypeError, ValueError):
+                numbers.append(None)
+        return pa.array(numbers, F64)
 
 
 def _text_array(values: Sequence[Any]) -> pa.Array:
@@ -1015,12 +1044,14 @@ def batches(
     use_copy: bool | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The rows of ``query`` as Arrow batches of the ``raw`` columns, never all at once."""
+    pg = connection.vendor == "postgresql"
     if use_copy is None:
-        use_copy = connection.vendor == "postgresql"
-    if use_copy and connection.vendor != "postgresql":
+        use_copy = pg
+    if use_copy and not pg:
         raise ValueError("COPY reading needs PostgreSQL")
+    resolved = [(name, (STR if pg else F64) if kind == NUM else kind) for name, kind in raw]
     reader = _copy_batches if use_copy else _cursor_batches
-    yield from reader(query.sql, query.params, raw, batch_rows)
+    yield from reader(query.sql, query.params, resolved, batch_rows)
 
 
 def read(
