@@ -166,6 +166,8 @@ def test_refresh_scores_every_buyer_and_writes_results(shop):
     assert fading["declining"] is True
     assert fading["reasons"]["orders_last_12m"] == 2
     assert fading["reasons"]["orders_prev_12m"] == 12
+    # All products are in one category: one of one bought.
+    assert (fading["reasons"]["categories_bought"], fading["reasons"]["categories_total"]) == (1, 1)
     assert fading["churn_risk"] in ("medium", "high")
     for index in range(3):
         assert scores[shop[f"occasional{index}"].pk]["ladder_step"] == "occasional"

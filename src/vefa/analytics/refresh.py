@@ -243,6 +243,9 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
         wallets = engine.collect(
             wallet.share_of_wallet(tx, customers, as_of_day=day), sort=["customer_id"]
         )
+        breadth = engine.collect(
+            wallet.category_breadth(lines, as_of_day=day), sort=["customer_id"]
+        )
     with ctx.timed("profitability"):
         profits = engine.collect(
             profitability.profitability(
@@ -291,6 +294,7 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
             declines=declines,
             overdue=overdue,
             wallets=wallets,
+            breadth=breadth,
             profits=profits,
             best=best,
             clv=clv_table,
@@ -442,6 +446,9 @@ def _combine(*, options: AnalyticsSettings, as_of_day: int, **parts: pa.Table) -
                 order_change := d.order_change, revenue_change := d.revenue_change,
                 mean_gap_days := o.mean_gap_days, overdue_ratio := o.overdue_ratio,
                 value_rank := v.value_rank, wallet := w.wallet, wallet_source := w.wallet_source,
+                categories_bought := cb.categories_bought,
+                categories_total := cb.categories_total,
+                few_categories := cb.few_categories,
                 gross_margin := p.gross_margin, service_cost := p.service_cost,
                 marketing_cost := p.marketing_cost, sales_cost := p.sales_cost
             ))::VARCHAR AS reasons
@@ -454,6 +461,7 @@ def _combine(*, options: AnalyticsSettings, as_of_day: int, **parts: pa.Table) -
         LEFT JOIN declines d USING (customer_id)
         LEFT JOIN overdue o USING (customer_id)
         LEFT JOIN wallets w USING (customer_id)
+        LEFT JOIN breadth cb USING (customer_id)
         LEFT JOIN profits p USING (customer_id)
         LEFT JOIN clv c USING (customer_id)
         LEFT JOIN nb USING (customer_id)
