@@ -308,6 +308,15 @@ def test_an_order_in_a_currency_without_rates_is_left_out_and_reported(
     orders = {r["order_id"]: r for r in rows(store, "orders")}
     assert orders[usd.pk]["revenue"] is None
     assert {r["order_id"] for r in rows(store, "lines")} == {kept.pk}
+    # Still missing in the next run, though that run read no dollar amount.
+    assert store.extract().missing_currencies == ("USD",)
+    # The first dollar rate serves every earlier day: everything is read again.
+    ExchangeRate.objects.create(
+        day=datetime.date(2026, 3, 1), currency="USD", quote_currency="TRY", rate="32.5"
+    )
+    result = store.extract()
+    assert result.full and result.missing_currencies == ()
+    assert {r["order_id"]: r["revenue"] for r in rows(store, "transactions")}[usd.pk] == 32500
 
 
 def test_large_amounts_stay_exact(store, admin_user, customer):

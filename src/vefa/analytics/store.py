@@ -19,11 +19,12 @@ manifest is the commit: files it does not name are leftovers of a run that died,
 readers and removed by the next run, which then does the same work again under the same
 names. A crash therefore never leaves a half-updated store.
 
-Reading a table means: every part the manifest names, newest version of each row (by part
-number, then ``updated_at``), minus the ids deleted in the same or a later run. Order lines
-are replaced per order: the newest part holding an order has all its current lines, so
-lines that disappeared from an order disappear here too. When a table has more than
-``compact_after`` files, it is rewritten as one part (atomically, the same way).
+Reading a table means: every part the manifest names, each row taken from the latest part
+that holds its key (a later run read a newer version), minus the ids deleted in the same or
+a later run. Order lines are replaced per order: the latest part holding an order has all
+its current lines, so lines that disappeared from an order disappear here too. When a table
+has more than ``compact_after`` files, it is rewritten as one part (atomically, the same
+way).
 
 After each run the *current* files are rewritten for the tables that changed, each sorted by
 ``customer_id`` (row groups then carry tight min/max statistics, so a reader filtering on a
@@ -360,6 +361,12 @@ class Store:
                 deleted: dict[str, int] = dict.fromkeys(tables, 0)
                 if not is_full:
                     change_log = self._read_deletes(manifest, tables, deleted, run)
+            # Rows left out for want of a rate stay out until a rate arrives, which makes a
+            # full run (a first rate of a currency serves every earlier day): the list
+            # carries over from run to run until then.
+            missing = set(context.missing)
+            if not is_full:
+                missing |= set(manifest.get("missing_currencies") or [])
             new_manifest = {
                 "format": FORMAT,
                 "run": run,
@@ -367,7 +374,7 @@ class Store:
                 "settings": config.as_dict(),
                 "change_log": change_log,
                 "rates": rates_mark,
-                "missing_currencies": sorted(context.missing),
+                "missing_currencies": sorted(missing),
                 "tables": tables,
             }
             _write_json(self.root / MANIFEST, new_manifest)
@@ -385,7 +392,7 @@ class Store:
             deleted=deleted,
             rows=rows,
             seconds=time.perf_counter() - started,
-            missing_currencies=tuple(sorted(context.missing)),
+            missing_currencies=tuple(sorted(missing)),
             compacted=tuple(compacted),
             reason=reason,
         )
