@@ -12,6 +12,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -663,6 +664,23 @@ def test_compaction_rewrites_a_table_as_one_part(tmp_path, admin_user, customer,
     assert store.compact(force=True)
     assert all(len(t["parts"]) <= 1 for t in store.manifest["tables"].values())
     assert snapshot(store) == snapshot(fresh)
+
+
+def test_a_small_memory_limit_spills_and_gives_the_same_store(
+    tmp_path, settings, admin_user, customer, coffee
+):
+    for quantity in range(1, 4):
+        buy(admin_user, customer, {"product": coffee.pk, "quantity": str(quantity)})
+    whole = Store(tmp_path / "whole", overlap=0)
+    whole.extract()
+    settings.VEFA_ANALYTICS_MEMORY_LIMIT = "64MB"
+    small = Store(tmp_path / "small", overlap=0)
+    small.extract()
+    assert snapshot(small) == snapshot(whole)
+    settings.VEFA_ANALYTICS_MEMORY_LIMIT = "lots"
+    with pytest.raises(duckdb.Error):
+        small.extract()
+    assert small.manifest["run"] == 1  # refused before reading anything
 
 
 def test_small_batches_give_the_same_store(tmp_path, admin_user, customer, coffee):

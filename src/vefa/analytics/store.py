@@ -81,6 +81,7 @@ MANIFEST = "manifest.json"
 STATE = "state.json"
 COMPACT_AFTER = 8
 DEFAULT_OVERLAP_SECONDS = 300
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 # Statuses of an order that is a purchase (drafts are not yet, cancelled ones never were).
 PURCHASE_STATUSES: tuple[str, ...] = (
@@ -325,6 +326,7 @@ class Store:
             manifest = self._load()
             self._remove_orphans(manifest)
             config = self._config()
+            self._duckdb().close()  # a bad DuckDB setting fails now, not after the reading
             reason = self._full_reason(manifest, config, full)
             run = int(manifest.get("run", 0)) + 1
             rates = RateTable.load(config.currency)
@@ -598,9 +600,10 @@ class Store:
         # Every file written says its order (ORDER BY); elsewhere order is free, and DuckDB
         # joins and materialises faster when it need not keep it.
         con.execute("SET preserve_insertion_order = false")
-        memory = source_db.setting("VEFA_ANALYTICS_MEMORY_LIMIT")
-        if memory:
-            con.execute(f"SET memory_limit = {_sql_text(str(memory))}")
+        # DuckDB would take 80 % of the machine; the store shares it with the web server, and
+        # DuckDB spills sorts and joins to ``tmp/`` beyond its limit instead of failing.
+        memory = source_db.setting("VEFA_ANALYTICS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+        con.execute(f"SET memory_limit = {_sql_text(str(memory))}")
         return con
 
     @staticmethod
