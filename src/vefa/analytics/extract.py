@@ -19,13 +19,14 @@ The transforms, once for both databases:
   is the date in ``settings.TIME_ZONE``: ``day`` = days since 1970-01-01 and ``month`` =
   ``year * 12 + month - 1``, the numbers ``vefa.analytics.engine.day_number`` and
   ``month_number`` give for that date.
-- **Money** arrives as decimal text with the stored four places. An amount already in the
-  reporting currency is rounded half away from zero to that currency's minor unit (what
-  ``RateTable.convert`` does with the rate 1) on the whole column; an amount in another
-  currency goes through ``RateTable.convert`` one by one (the rate of the day, the
-  rounding). The result is stored as ``int64`` hundredths of the reporting currency
-  ("cents"). An amount whose currency has no rate at all becomes null and its currency is
-  reported as missing, as the sales reports do.
+- **Money** arrives as the stored number: exact decimal text from PostgreSQL, SQLite's REAL
+  (rounded back to the stored four places, which recovers the stored decimal exactly). An
+  amount already in the reporting currency is rounded half away from zero to that
+  currency's minor unit (what ``RateTable.convert`` does with the rate 1) on the whole
+  column; an amount in another currency goes through ``RateTable.convert`` one by one (the
+  rate of the day, the rounding). The result is stored as ``int64`` hundredths of the
+  reporting currency ("cents"). An amount whose currency has no rate at all becomes null
+  and its currency is reported as missing, as the sales reports do.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import pyarrow.compute as pc
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from vefa.analytics.engine import EPOCH
+from vefa.analytics.engine import day_from_number
 from vefa.sales.money import RateTable, minor_digits
 
 BATCH_ROWS = 50_000
@@ -82,7 +83,7 @@ class Context:
     def date(self, number: int) -> datetime.date:
         day = self._days.get(number)
         if day is None:
-            day = self._days[number] = EPOCH + datetime.timedelta(days=int(number))
+            day = self._days[number] = day_from_number(number)
         return day
 
 
@@ -131,7 +132,9 @@ def decimals(values: pa.Array, kind: pa.Decimal128Type = AMOUNT) -> pa.Array:
     """
     if pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
         limit = float(10 ** (kind.precision - kind.scale))
-        rounded = pc.round(pc.cast(values, F64), ndigits=kind.scale)
+        rounded = pc.round(
+            pc.cast(values, F64), ndigits=kind.scale, round_mode="half_towards_infinity"
+        )
         fits = pc.less(pc.abs(rounded), pa.scalar(limit))
         rounded = pc.if_else(fits, rounded, pa.scalar(None, F64))
         return pc.cast(rounded, kind, safe=False)
