@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 REFRESH_JOB = "analytics.refresh"
 CALL_TASKS_JOB = "analytics.call_tasks"
 REFRESH_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.MARKETER})
-WRITE_BATCH = 5_000
+WRITE_BATCH = 20_000
 MAX_CALL_TASKS = 5_000
 CENT = Decimal("0.01")
 
@@ -212,16 +212,19 @@ def scores_write(
         nonlocal written
         if not batch:
             return
-        prepared = [
-            (
-                *values[:24],
-                json_field.get_db_prep_value(values[24], connection),
-                json_field.get_db_prep_value(values[25], connection),
-            )
-            for values in batch
-        ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, prepared)
+        if connection.vendor == "postgresql":
+            _copy_upsert(batch)
+        else:
+            prepared = [
+                (
+                    *values[:24],
+                    json_field.get_db_prep_value(values[24], connection),
+                    json_field.get_db_prep_value(values[25], connection),
+                )
+                for values in batch
+            ]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, prepared)
         written += len(batch)
         batch.clear()
         if progress is not None:
@@ -237,6 +240,34 @@ def scores_write(
     if keep_ids is not None:
         scores_prune(keep_ids)
     return written
+
+
+def _copy_upsert(batch: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the batch goes in by COPY into a temporary table, then one
+    ``INSERT … SELECT … ON CONFLICT`` (an order of magnitude faster than row by row)."""
+    table = connection.ops.quote_name(CustomerScore._meta.db_table)
+    columns = ", ".join(_DB_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _DB_COLUMNS if c != "customer_id")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS analytics_score_load (LIKE {table}) "
+            "ON COMMIT DELETE ROWS"
+        )
+        # Empty also inside an enclosing transaction (a test), where no commit empties it.
+        cursor.execute("TRUNCATE analytics_score_load")
+        with cursor.copy(f"COPY analytics_score_load ({columns}) FROM STDIN") as copy:
+            for values in batch:
+                copy.write_row(
+                    (
+                        *values[:24],
+                        json.dumps(values[24]),
+                        json.dumps(values[25], ensure_ascii=False),
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM analytics_score_load "  # noqa: S608
+            f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+        )
 
 
 def _iter_table(table: pa.Table) -> Iterable[dict[str, Any]]:
