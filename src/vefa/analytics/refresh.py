@@ -530,7 +530,7 @@ def _changed(scores: pa.Table, previous: Path | None) -> pa.Table:
 def run(refresh: Refresh, *, progress: Callable[..., None] | None = None) -> dict[str, Any]:
     """Run one refresh to the end and return its figures (also saved on the row)."""
     from vefa.analytics.services import scores_analyze, scores_write
-    from vefa.analytics.store import Store
+    from vefa.analytics.store import Store, reporting_currency
 
     def report(percent: int, message: str) -> None:
         if progress is not None:
@@ -573,7 +573,7 @@ def run(refresh: Refresh, *, progress: Callable[..., None] | None = None) -> dic
             scores_write(
                 changed,
                 refresh=refresh,
-                currency=options.reporting_currency,
+                currency=reporting_currency(),
                 keep_ids=scores["customer_id"].to_pylist(),
             )
             if changed.num_rows > ANALYZE_SHARE * max(scores.num_rows, 1):

@@ -194,12 +194,11 @@ store_path = default_path
 
 
 def reporting_currency() -> str:
-    """The currency of every amount in the store (``VEFA_ANALYTICS_CURRENCY``, else the
-    default currency of the sales reports)."""
-    code = source_db.setting("VEFA_ANALYTICS_CURRENCY") or source_db.setting(
-        "VEFA_DEFAULT_CURRENCY", "TRY"
-    )
-    return check_currency(code)
+    """The currency of every amount in the store: the analytics settings' reporting currency
+    (changing it makes the next extract a full one, see ``_full_reason``)."""
+    from vefa.analytics.models import AnalyticsSettings
+
+    return check_currency(AnalyticsSettings.current().reporting_currency)
 
 
 def _fsync_dir(path: Path) -> None:
