@@ -244,3 +244,12 @@ def test_query_count_does_not_grow_with_rows(rep, team):
     assert small_page[0] == big_page[0]
     assert (small_api[1], big_api[1]) == (3, 43)
     assert small_api[0] == big_api[0]
+
+
+def test_the_list_opens_more_filters_when_an_analytic_filter_is_set(client, admin_user):
+    client.force_login(admin_user)
+    shut = client.get("/customers/").content.decode()
+    opened = client.get("/customers/?value_class=A").content.decode()
+    marker = '<details class="mt-2" open>'
+    assert marker not in shut
+    assert marker in opened

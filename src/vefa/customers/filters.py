@@ -358,6 +358,12 @@ class ListFilterForm(forms.Form):
     def error_dict(self) -> dict[str, list[str]]:
         return {k: [str(m) for m in v] for k, v in self.errors.items()}
 
+    @property
+    def extension_active(self) -> bool:
+        """Whether a filter of another app is set (the page then shows those filters)."""
+        given = self.filters_dict()
+        return any(name in given for _title, names in self.extension_groups for name in names)
+
     def extension_field_groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
         """The other apps' filters as (heading, bound fields), for the list page."""
         return [(title, [self[name] for name in names]) for title, names in self.extension_groups]
