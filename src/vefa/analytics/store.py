@@ -56,7 +56,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,8 @@ class ExtractResult:
     missing_currencies: tuple[str, ...] = ()
     compacted: tuple[str, ...] = ()
     reason: str = ""
+    # Seconds per step: each stored table's reading, "deletes", "compact", "current".
+    steps: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready figures (for a refresh's record)."""
@@ -163,6 +165,7 @@ class ExtractResult:
             "missing_currencies": list(self.missing_currencies),
             "compacted": list(self.compacted),
             "reason": self.reason,
+            "steps": {name: round(seconds, 3) for name, seconds in self.steps.items()},
         }
 
 
@@ -321,6 +324,7 @@ class Store:
         """
         started = time.perf_counter()
         report = progress or (lambda step, rows: None)
+        steps: dict[str, float] = {}
         with self._lock():
             manifest = self._load()
             self._remove_orphans(manifest)
@@ -343,6 +347,7 @@ class Store:
                         config.currency,
                         rates,
                         self.overlap,
+                        manifest.get("rates_seen") or {},
                     )
                     if changed and since_day is None:
                         reason = "rates"
@@ -356,12 +361,15 @@ class Store:
                 is_full = bool(reason)
                 change_log = source_db.change_log_top() if is_full else manifest.get("change_log")
                 rates_mark = source_db.rates_top(config.currency)
+                rates_seen = source_db.rates_seen(rates_mark, config.currency, self.overlap)
                 tables, counts = self._read_tables(
-                    manifest, context, run, is_full, rates_since, report
+                    manifest, context, run, is_full, rates_since, report, steps
                 )
                 deleted: dict[str, int] = dict.fromkeys(tables, 0)
                 if not is_full:
+                    began = time.perf_counter()
                     change_log = self._read_deletes(manifest, tables, deleted, run)
+                    steps["deletes"] = time.perf_counter() - began
             # Rows left out for want of a rate stay out until a rate arrives, which makes a
             # full run (a first rate of a currency serves every earlier day): the list
             # carries over from run to run until then.
@@ -375,17 +383,22 @@ class Store:
                 "settings": config.as_dict(),
                 "change_log": change_log,
                 "rates": rates_mark,
+                "rates_seen": rates_seen,
                 "missing_currencies": sorted(missing),
                 "tables": tables,
             }
             _write_json(self.root / MANIFEST, new_manifest)
             self._remove_orphans(new_manifest)
+            began = time.perf_counter()
             compacted = self._compact(new_manifest, self.compact_after)
+            steps["compact"] = time.perf_counter() - began
             state = self._load_state()
             changed_sources = {name for name in tables if is_full or counts[name] or deleted[name]}
             if state.get("run") != manifest.get("run") or not manifest:
                 changed_sources = set(tables)
+            began = time.perf_counter()
             rows = self._materialise(new_manifest, changed_sources, state, report)
+            steps["current"] = time.perf_counter() - began
         return ExtractResult(
             run=run,
             full=is_full,
@@ -396,6 +409,7 @@ class Store:
             missing_currencies=tuple(sorted(missing)),
             compacted=tuple(compacted),
             reason=reason,
+            steps=steps,
         )
 
     def _config(self) -> _Config:
@@ -443,6 +457,7 @@ class Store:
         is_full: bool,
         rates_since: datetime.datetime | None,
         report: Progress,
+        steps: dict[str, float],
     ) -> tuple[dict[str, Any], dict[str, int]]:
         previous = manifest.get("tables") or {}
         tables: dict[str, Any] = {}
@@ -451,9 +466,11 @@ class Store:
             before = previous.get(source.name) or {}
             fresh = is_full or not before
             marks = None if fresh else dict(before.get("marks") or {})
+            began = time.perf_counter()
             count, new_marks, part = self._write_part(
                 source, context, run, marks, rates_since, report
             )
+            steps[source.name] = time.perf_counter() - began
             counts[source.name] = count
             parts = [] if fresh else list(before.get("parts", []))
             if part:
