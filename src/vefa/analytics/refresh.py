@@ -272,10 +272,7 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
             sort=["antecedent", "consequent"],
         )
         tables["basket_rules"] = rules
-        best = engine.collect(
-            basket.next_best(lines.filter(nw.col("day") < day), engine.frame(rules), k=NEXT_BEST),
-            sort=["customer_id", "rank"],
-        )
+        best = _next_best(engine, lines.filter(nw.col("day") < day), rules)
     with ctx.timed("kpis"):
         tables["kpis"] = engine.collect(
             kpis.kpis(tx, customers, period="month", as_of_day=day), sort=["kpi"]
@@ -306,6 +303,34 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
     ctx.figures["customers_scored"] = scores.num_rows
     ctx.figures["basket_rules"] = rules.num_rows
     return scores, tables
+
+
+def _next_best(engine: Engine, lines: nw.LazyFrame[Any], rules: pa.Table) -> pa.Table:
+    """``basket.next_best`` from the lines of the products the rules name.
+
+    The same result for less work: a product no rule names is neither a candidate nor
+    hides one, so the other lines (most of them, with a selective rule set) are left out
+    before the per-customer grouping; without any rule there is nothing to offer and the
+    lines are not read at all.
+    """
+    from vefa.analytics.metrics import basket
+
+    if rules.num_rows == 0:
+        return pa.table(
+            {
+                "customer_id": pa.array([], pa.int64()),
+                "product_id": pa.array([], pa.int64()),
+                "rank": pa.array([], pa.int64()),
+                "score": pa.array([], pa.float64()),
+            }
+        )
+    named = sorted(set(rules["antecedent"].to_pylist()) | set(rules["consequent"].to_pylist()))
+    return engine.collect(
+        basket.next_best(
+            lines.filter(nw.col("product_id").is_in(named)), engine.frame(rules), k=NEXT_BEST
+        ),
+        sort=["customer_id", "rank"],
+    )
 
 
 def _to_cents(value: Any) -> int:

@@ -616,6 +616,8 @@ class Store:
         # Every file written says its order (ORDER BY); elsewhere order is free, and DuckDB
         # joins and materialises faster when it need not keep it.
         con.execute("SET preserve_insertion_order = false")
+        # No progress bar on the output of a command or a worker.
+        con.execute("SET enable_progress_bar = false")
         # DuckDB would take 80 % of the machine; the store shares it with the web server, and
         # DuckDB spills sorts and joins to ``tmp/`` beyond its limit instead of failing.
         memory = source_db.setting("VEFA_ANALYTICS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
