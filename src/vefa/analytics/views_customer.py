@@ -244,13 +244,24 @@ class Why:
 
 
 def as_of_of(score: CustomerScore) -> datetime.date:
-    """The day the score was computed for (the refresh's reference day)."""
+    """The day the figures are as of: the latest finished refresh's day (a row is only
+    rewritten when its results change, so its own refresh may be older)."""
+    latest = (
+        Refresh.objects.filter(status=Refresh.Status.DONE)
+        .order_by("-id")
+        .values_list("as_of", flat=True)
+        .first()
+    )
+    if latest is not None:
+        return latest
     if score.refresh is not None:
         return score.refresh.as_of
     return timezone.localdate(score.computed_at)
 
 
-def why_of(score: CustomerScore, options: AnalyticsSettings) -> Why:
+def why_of(
+    score: CustomerScore, options: AnalyticsSettings, as_of: datetime.date | None = None
+) -> Why:
     """The numbers behind the flags, from the score's ``reasons`` and its own columns.
 
     ``reasons`` is JSON written by the refresh; any value of an unexpected type is ignored
@@ -268,10 +279,12 @@ def why_of(score: CustomerScore, options: AnalyticsSettings) -> Why:
     why.revenue_change = _percent(reasons.get("revenue_change"))
     gap = _number(reasons.get("mean_gap_days"))
     why.mean_gap_days = round(gap) if gap is not None else None
-    ratio = _number(reasons.get("overdue_ratio"))
-    why.overdue_ratio = round(ratio, 1) if ratio is not None else None
     if score.last_purchase_on is not None:
-        why.days_since_last = (as_of_of(score) - score.last_purchase_on).days
+        # Counted to the latest refresh's day: a row is only rewritten when the customer's
+        # results change, so its own refresh may be older.
+        why.days_since_last = ((as_of or as_of_of(score)) - score.last_purchase_on).days
+    if why.days_since_last is not None and gap:
+        why.overdue_ratio = round(why.days_since_last / gap, 1)
     threshold = float(options.churn_p_alive)
     why.p_alive_threshold = _percent(threshold)
     if score.p_alive is not None:
@@ -305,9 +318,10 @@ def customer_analytics(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"customer": customer, "score": score, "history": history}
     if score is not None:
         options = AnalyticsSettings.current()
+        as_of = as_of_of(score)
         context.update(
-            why=why_of(score, options),
-            as_of=as_of_of(score),
+            why=why_of(score, options, as_of),
+            as_of=as_of,
             products=next_best_products(actor, list(score.next_best or [])),
             risk_style=_RISK_STYLE.get(score.churn_risk, "text-bg-secondary"),
             share_of_wallet=_percent(score.share_of_wallet),
