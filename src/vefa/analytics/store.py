@@ -366,10 +366,14 @@ class Store:
                     manifest, context, run, is_full, rates_since, report, steps
                 )
                 deleted: dict[str, int] = dict.fromkeys(tables, 0)
+                unchanged: set[str] = set()
                 if not is_full:
                     began = time.perf_counter()
                     change_log = self._read_deletes(manifest, tables, deleted, run)
                     steps["deletes"] = time.perf_counter() - began
+                    began = time.perf_counter()
+                    unchanged = self._drop_unchanged_parts(manifest, tables, run)
+                    steps["unchanged"] = time.perf_counter() - began
             # Rows left out for want of a rate stay out until a rate arrives, which makes a
             # full run (a first rate of a currency serves every earlier day): the list
             # carries over from run to run until then.
@@ -393,7 +397,11 @@ class Store:
             compacted = self._compact(new_manifest, self.compact_after)
             steps["compact"] = time.perf_counter() - began
             state = self._load_state()
-            changed_sources = {name for name in tables if is_full or counts[name] or deleted[name]}
+            changed_sources = {
+                name
+                for name in tables
+                if is_full or (counts[name] and name not in unchanged) or deleted[name]
+            }
             if state.get("run") != manifest.get("run") or not manifest:
                 changed_sources = set(tables)
             began = time.perf_counter()
@@ -527,6 +535,58 @@ class Store:
             return 0, new_marks, None
         _publish(temporary, folder / name)
         return count, new_marks, name
+
+    def _drop_unchanged_parts(
+        self, manifest: dict[str, Any], tables: dict[str, Any], run: int
+    ) -> set[str]:
+        """Leave out of ``tables`` this run's parts that hold nothing new; returns their
+        tables.
+
+        An incremental run reads again the rows of the overlap before each watermark (and
+        the rows a changed exchange rate may convert differently). When every row read is
+        the same as the stored one (the same rows of each group, value for value), the
+        part changes nothing: it is dropped (its file goes with the orphans) and the
+        table's current file is not rewritten — a quiet run then costs the reading only.
+        The watermarks still move on.
+        """
+        name = f"part-{run:06d}.parquet"
+        dropped: set[str] = set()
+        con: duckdb.DuckDBPyConnection | None = None
+        try:
+            for source in source_db.SOURCES:
+                entry = tables[source.name]
+                before = ((manifest.get("tables") or {}).get(source.name) or {}).get("parts")
+                if name not in entry["parts"] or not before:
+                    continue
+                con = con or self._duckdb()
+                if self._same_as_stored(con, source, manifest, name):
+                    entry["parts"].remove(name)
+                    dropped.add(source.name)
+        finally:
+            if con is not None:
+                con.close()
+        return dropped
+
+    def _same_as_stored(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: source_db.Source,
+        manifest: dict[str, Any],
+        name: str,
+    ) -> bool:
+        """Whether the part ``name`` holds exactly the stored rows of its groups."""
+        path = _sql_text(str(self.root / "parts" / source.name / name))
+        columns = ", ".join(source.schema.names)
+        group = source.group
+        stored = self._current_sql(con, source, manifest)
+        found = con.execute(
+            f"WITH fresh AS (SELECT {columns} FROM read_parquet({path})), "  # noqa: S608 (no user text)
+            f"old AS (SELECT {columns} FROM ({stored}) s "
+            f"WHERE s.{group} IN (SELECT {group} FROM fresh)) "
+            "SELECT EXISTS (SELECT * FROM fresh EXCEPT SELECT * FROM old) "
+            "OR EXISTS (SELECT * FROM old EXCEPT SELECT * FROM fresh)"
+        ).fetchone()
+        return found is not None and not found[0]
 
     def _read_deletes(
         self, manifest: dict[str, Any], tables: dict[str, Any], deleted: dict[str, int], run: int
