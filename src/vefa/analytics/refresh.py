@@ -470,7 +470,7 @@ def _combine(*, options: AnalyticsSettings, as_of_day: int, **parts: pa.Table) -
                 revenue_last_12m := d.revenue_last_12m, revenue_prev_12m := d.revenue_prev_12m,
                 order_change := d.order_change, revenue_change := d.revenue_change,
                 mean_gap_days := o.mean_gap_days,
-                value_rank := v.value_rank, wallet := w.wallet, wallet_source := w.wallet_source,
+                wallet := w.wallet, wallet_source := w.wallet_source,
                 categories_bought := cb.categories_bought,
                 categories_total := cb.categories_total,
                 few_categories := cb.few_categories,
