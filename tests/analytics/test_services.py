@@ -243,3 +243,52 @@ def test_call_tasks_need_a_role_that_plans_activities(read_only):
             subject="Call",
             due=datetime.date(2026, 12, 1),
         )
+
+
+def test_an_arrow_table_and_rows_write_the_same_scores():
+    """A refresh hands over an Arrow table (on PostgreSQL converted column by column and
+    sent by COPY); the same values given as rows must give the same stored scores."""
+    first, second = CustomerFactory(), CustomerFactory()
+    hostile = '<script>x</script> =SUM(A1) \' OR 1=1 -- مشتری "quoted", comma\nline'
+
+    def rows_for(pk: int) -> list[dict]:
+        return [
+            _row(
+                pk,
+                last_purchase_day=day_number(datetime.date(2026, 3, 1)),
+                monetary=-123456,
+                revenue=5,
+                clv=None,
+                p_alive=float("nan"),
+                expected_purchases=1.25,
+                share_of_wallet=float("inf"),
+                rfm_segment="",
+                declining=True,
+                next_best=[3, 1],
+                reasons=json.dumps({"note": hostile, "empty": None, "n": 2}),
+            )
+        ]
+
+    services.scores_write(rows_for(first.pk), refresh=None, currency="TRY")
+    services.scores_write(pa.Table.from_pylist(rows_for(second.pk)), refresh=None, currency="TRY")
+    fields = [
+        "last_purchase_on",
+        "monetary",
+        "revenue",
+        "clv",
+        "p_alive",
+        "expected_purchases",
+        "share_of_wallet",
+        "rfm_segment",
+        "declining",
+        "next_best",
+        "reasons",
+        "currency",
+        "value_class",
+    ]
+    a = CustomerScore.objects.filter(customer=first).values(*fields).get()
+    b = CustomerScore.objects.filter(customer=second).values(*fields).get()
+    assert a == b
+    assert b["monetary"] == Decimal("-1234.56") and b["revenue"] == Decimal("0.05")
+    assert b["p_alive"] is None and b["share_of_wallet"] is None
+    assert b["reasons"] == {"note": hostile, "n": 2}
