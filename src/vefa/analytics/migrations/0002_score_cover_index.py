@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_initial'),
-        ('customers', '0006_rep_and_country_sort_indexes'),
+        ("analytics", "0001_initial"),
+        ("customers", "0006_rep_and_country_sort_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customerscore',
-            index=models.Index(fields=['customer'], include=('rfm_segment', 'r_score', 'f_score', 'ladder_step', 'value_class', 'churn_risk', 'declining', 'overdue', 'clv', 'p_alive'), name='score_cover'),
+            model_name="customerscore",
+            index=models.Index(
+                fields=["customer"],
+                include=(
+                    "rfm_segment",
+                    "r_score",
+                    "f_score",
+                    "ladder_step",
+                    "value_class",
+                    "churn_risk",
+                    "declining",
+                    "overdue",
+                    "clv",
+                    "p_alive",
+                ),
+                name="score_cover",
+            ),
         ),
     ]
