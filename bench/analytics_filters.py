@@ -60,34 +60,6 @@ SEGMENTS = {
 STEPS = {"one_time": 0.45, "occasional": 0.30, "regular": 0.18, "loyal": 0.07}
 CLASSES = {"A": 0.20, "B": 0.30, "C": 0.50}
 RISKS = {"low": 0.55, "medium": 0.31, "high": 0.14}
-COLUMNS = (
-    "customer_id",
-    "refresh_id",
-    "computed_at",
-    "currency",
-    "last_purchase_on",
-    "frequency",
-    "monetary",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_segment",
-    "previous_rfm_segment",
-    "ladder_step",
-    "previous_ladder_step",
-    "value_class",
-    "revenue",
-    "margin",
-    "clv",
-    "p_alive",
-    "expected_purchases",
-    "declining",
-    "overdue",
-    "churn_risk",
-    "share_of_wallet",
-    "next_best",
-    "reasons",
-)
 
 
 def _setup() -> None:
@@ -108,7 +80,8 @@ def _choice(rng: np.random.Generator, shares: dict[str, float], n: int) -> np.nd
 
 
 def score_rows(ids: np.ndarray, seed: int) -> Iterator[tuple[Any, ...]]:
-    """One row per customer id in ``COLUMNS`` order, drawn from ``seed`` (vectorised)."""
+    """One row per customer id in the scores table's column order (``services.DB_COLUMNS``),
+    drawn from ``seed`` (vectorised)."""
     rng = np.random.default_rng(seed)
     n = len(ids)
     today = datetime.date.today()
@@ -168,6 +141,7 @@ def make_scores(seed: int) -> dict[str, float]:
     from django.db import connection, transaction
 
     from vefa.analytics.models import CustomerScore
+    from vefa.analytics.services import DB_COLUMNS as COLUMNS
     from vefa.customers.models import Customer
 
     table = CustomerScore._meta.db_table

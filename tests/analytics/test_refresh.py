@@ -23,31 +23,7 @@ pytestmark = pytest.mark.django_db
 
 UTC = datetime.UTC
 AS_OF = datetime.date(2026, 11, 1)
-SCORE_FIELDS = [
-    "customer_id",
-    "last_purchase_on",
-    "frequency",
-    "monetary",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_segment",
-    "previous_rfm_segment",
-    "ladder_step",
-    "previous_ladder_step",
-    "value_class",
-    "revenue",
-    "margin",
-    "clv",
-    "p_alive",
-    "expected_purchases",
-    "declining",
-    "overdue",
-    "churn_risk",
-    "share_of_wallet",
-    "next_best",
-    "reasons",
-]
+SCORE_FIELDS = ["customer_id", "last_purchase_on", *services.SCORE_COLUMNS[1:]]
 
 
 @pytest.fixture(autouse=True)

@@ -63,33 +63,15 @@ SCORE_COLUMNS = (
     "next_best",
     "reasons",
 )
-_DB_COLUMNS = (
+# The columns of the scores table in the order they are written: the same results, with the
+# refresh, the time and the currency, and the last purchase as a date.
+DB_COLUMNS = (
     "customer_id",
     "refresh_id",
     "computed_at",
     "currency",
     "last_purchase_on",
-    "frequency",
-    "monetary",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_segment",
-    "previous_rfm_segment",
-    "ladder_step",
-    "previous_ladder_step",
-    "value_class",
-    "revenue",
-    "margin",
-    "clv",
-    "p_alive",
-    "expected_purchases",
-    "declining",
-    "overdue",
-    "churn_risk",
-    "share_of_wallet",
-    "next_best",
-    "reasons",
+    *SCORE_COLUMNS[1:],
 )
 
 
@@ -172,9 +154,9 @@ def _reasons(value: Any) -> dict[str, Any]:
 
 def _upsert_sql(vendor: str) -> str:
     table = CustomerScore._meta.db_table
-    columns = ", ".join(_DB_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_DB_COLUMNS))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _DB_COLUMNS if c != "customer_id")
+    columns = ", ".join(DB_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(DB_COLUMNS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in DB_COLUMNS if c != "customer_id")
     # Table and column names are this module's constants; values go in as parameters.
     return (
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
@@ -257,8 +239,8 @@ def _copy_upsert(batch: list[tuple[Any, ...]]) -> None:
     """PostgreSQL: the batch goes in by COPY into a temporary table, then one
     ``INSERT … SELECT … ON CONFLICT`` (an order of magnitude faster than row by row)."""
     table = connection.ops.quote_name(CustomerScore._meta.db_table)
-    columns = ", ".join(_DB_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _DB_COLUMNS if c != "customer_id")
+    columns = ", ".join(DB_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in DB_COLUMNS if c != "customer_id")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS analytics_score_load (LIKE {table}) "
@@ -375,8 +357,8 @@ def _copy_table(
     """PostgreSQL, a refresh's Arrow table: each batch converted column by column into CSV,
     sent by COPY into a temporary table and upserted with one statement; no Python per row."""
     target = connection.ops.quote_name(CustomerScore._meta.db_table)
-    columns = ", ".join(_DB_COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _DB_COLUMNS if c != "customer_id")
+    columns = ", ".join(DB_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in DB_COLUMNS if c != "customer_id")
     raw = ", ".join(f"{name} {kind}" for name, kind, _expr in _RAW_COLUMNS)
     expressions = [expr for _name, _kind, expr in _RAW_COLUMNS]
     select = ", ".join([expressions[0], "%s", "%s", "%s", *expressions[1:]])
