@@ -39,6 +39,37 @@ def make_record(policy: str, *, owner, team):
         return Activity.objects.create(kind="task", subject="Follow up", owner=owner, team=team)
     if policy.startswith("sales."):
         return make_sales_record(policy, owner=owner, team=team)
+    if policy.startswith("service."):
+        return make_service_record(policy, owner=owner, team=team)
+    raise AssertionError(policy)
+
+
+def make_service_record(policy: str, *, owner, team):
+    from vefa.sales.models import Order
+    from vefa.service.models import Article, Queue, ReturnRequest, Survey, Ticket
+
+    n = next(_counter)
+    if policy == "service.queue":
+        return Queue.objects.create(name=f"Queue {n}", team=team, created_by=owner)
+    if policy == "service.article":
+        return Article.objects.create(slug=f"article-{n}", created_by=owner)
+    if policy == "service.survey":
+        return Survey.objects.create(kind="nps", name=f"NPS {n}", owner=owner, team=team)
+    customer = CustomerFactory(owner=None, team=None)
+    if policy == "service.ticket":
+        return Ticket.objects.create(
+            number=f"T-T-{n}", subject="Help", customer=customer, owner=owner, team=team
+        )
+    if policy == "service.returnrequest":
+        order = Order.objects.create(number=f"O-R-{n}", customer=customer)
+        return ReturnRequest.objects.create(
+            number=f"R-T-{n}",
+            customer=customer,
+            order=order,
+            reason="damaged",
+            owner=owner,
+            team=team,
+        )
     raise AssertionError(policy)
 
 

@@ -13,6 +13,7 @@ from vefa.accounts.choices import Role, Scope
 from vefa.customers.models import Address, Customer, Lead
 from vefa.interactions.models import Activity, Interaction
 from vefa.sales.models import Contract, Opportunity, Order, Product, Quote, SalesTarget
+from vefa.service.models import Article, Queue, ReturnRequest, Survey, Ticket
 
 MODELS = {
     "customers.customer": Customer,
@@ -25,6 +26,11 @@ MODELS = {
     "sales.order": Order,
     "sales.contract": Contract,
     "sales.salestarget": SalesTarget,
+    "service.ticket": Ticket,
+    "service.returnrequest": ReturnRequest,
+    "service.survey": Survey,
+    "service.article": Article,
+    "service.queue": Queue,
 }
 RELATIONS = ("own", "team", "other")
 

@@ -145,6 +145,49 @@ POLICIES: dict[str, dict[str, tuple[Scope, Scope, Scope]]] = {
         Role.MARKETER: (N, N, N),
         Role.READ_ONLY: (A, N, N),
     },
+    # Service: agents work the tickets of their team; everyone else reads them.
+    "service.ticket": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (T, N, N),
+        Role.SERVICE_AGENT: (A, T, O),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    "service.returnrequest": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, T, N),
+        Role.SALES_REP: (T, N, N),
+        Role.SERVICE_AGENT: (A, T, O),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    "service.survey": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (T, N, N),
+        Role.SERVICE_AGENT: (A, T, O),
+        Role.MARKETER: (A, T, O),
+        Role.READ_ONLY: (A, N, N),
+    },
+    # The knowledge base: everyone reads it; agents write it.
+    "service.article": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (A, N, N),
+        Role.SERVICE_AGENT: (A, A, N),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
+    # Queues, categories, calendars, SLA policies, assignment rules: read by all, kept by admins.
+    "service.queue": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (A, N, N),
+        Role.SERVICE_AGENT: (A, N, N),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (A, N, N),
+    },
 }
 
 Match = Literal["own", "team"] | None

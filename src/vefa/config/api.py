@@ -30,6 +30,7 @@ API_APPS = [
     "vefa.customers",
     "vefa.interactions",
     "vefa.sales",
+    "vefa.service",
     "vefa.analytics",
 ]
 

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "vefa.customers",
     "vefa.interactions",
     "vefa.sales",
+    "vefa.service",
+    "vefa.portal",
     "vefa.analytics",
 ]
 
@@ -236,6 +238,13 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.dummy.EmailBackend"
 )
 EMAIL_TIMEOUT = 10
+# The help desk's mailbox, polled over IMAP for inbound tickets (no host: no polling).
+VEFA_SERVICE_IMAP_HOST = env("VEFA_SERVICE_IMAP_HOST")
+VEFA_SERVICE_IMAP_PORT = int(env("VEFA_SERVICE_IMAP_PORT", "0"))  # 0: 993 with SSL, else 143
+VEFA_SERVICE_IMAP_USER = env("VEFA_SERVICE_IMAP_USER")
+VEFA_SERVICE_IMAP_PASSWORD = env("VEFA_SERVICE_IMAP_PASSWORD")
+VEFA_SERVICE_IMAP_SSL = env_bool("VEFA_SERVICE_IMAP_SSL", True)
+VEFA_SERVICE_IMAP_MAILBOX = env("VEFA_SERVICE_IMAP_MAILBOX", "INBOX")
 
 # --- background tasks ----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -11,6 +11,8 @@ urlpatterns = [
     path("customers/", include("vefa.customers.urls")),
     path("interactions/", include("vefa.interactions.urls")),
     path("sales/", include("vefa.sales.urls")),
+    path("service/", include("vefa.service.urls")),
+    path("portal/", include("vefa.portal.urls")),
     path("analytics/", include("vefa.analytics.urls")),
     path("analytics/customer/", include("vefa.analytics.urls_customer")),
     path("api/v1/", api.urls),

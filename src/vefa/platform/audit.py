@@ -29,8 +29,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model) -> dict[str, Any]:
-    """The record's field values as JSON (foreign keys as ids, tags as sorted names)."""
+def snapshot(instance: models.Model, *, tag_names: list[str] | None = None) -> dict[str, Any]:
+    """The record's field values as JSON (foreign keys as ids, tags as sorted names).
+
+    ``tag_names`` gives the tag names when the caller knows them (a record just created), so they
+    are not read again."""
     exclude = set(getattr(instance, "audit_exclude", ()))
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
@@ -38,6 +41,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
             continue
         data[field.name] = _jsonable(getattr(instance, field.attname))
     if instance.pk is not None and any(f.name == "tags" for f in instance._meta.many_to_many):
+        if tag_names is not None:
+            data["tags"] = sorted(tag_names)
+            return data
         prefetched = getattr(instance, "_prefetched_objects_cache", {}).get("tags")
         tags = prefetched if prefetched is not None else instance.tags.all()  # type: ignore[attr-defined]
         data["tags"] = sorted(t.name for t in tags)

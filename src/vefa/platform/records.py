@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -35,19 +35,79 @@ def _has_field(instance: models.Model, name: str) -> bool:
     return any(f.name == name for f in instance._meta.get_fields())
 
 
-def _full_clean(instance: models.Model, exclude: Iterable[str] = ()) -> None:
-    try:
-        instance.full_clean(exclude=list(exclude), validate_unique=True)
-    except ValidationError as exc:
-        raise validation_error_from_django(exc) from exc
+def _known_relations(instance: models.Model, unchanged: Iterable[str] = ()) -> set[str]:
+    """Foreign keys whose target is known to exist, so ``full_clean`` need not ask.
+
+    The related object was read from the database and is cached on the instance, or (on
+    update) the value was read from the database and is not being changed: the database's
+    own foreign keys keep such a value valid. Keys with ``limit_choices_to`` are always
+    checked, since their rule can change under a stored value.
+    """
+    keep = set(unchanged)
+    known: set[str] = set()
+    for field in instance._meta.concrete_fields:
+        if not field.is_relation or getattr(field.remote_field, "limit_choices_to", None):
+            continue
+        value = getattr(instance, field.attname)
+        if value is None:
+            continue
+        if field.name in keep:
+            known.add(field.name)
+            continue
+        if field.is_cached(instance):  # type: ignore[attr-defined]
+            related = field.get_cached_value(instance)  # type: ignore[attr-defined]
+            target = field.target_field.attname  # type: ignore[attr-defined]
+            if (
+                related is not None
+                and not related._state.adding
+                and getattr(related, target, None) == value
+            ):
+                known.add(field.name)
+    return known
 
 
-def _set_tags(instance: models.Model, tags: Iterable[Tag | str] | None) -> None:
-    if tags is None:
+def _full_clean(
+    instance: models.Model, exclude: Iterable[str] = (), *, known: Iterable[str] = ()
+) -> None:
+    """``instance.full_clean()``; the fields in ``known`` skip only their own field check
+    (a foreign key's existence query), never the unique and constraint checks."""
+    skip = set(known)
+    if not skip:
+        try:
+            instance.full_clean(exclude=list(exclude), validate_unique=True)
+        except ValidationError as exc:
+            raise validation_error_from_django(exc) from exc
         return
+    # The steps of ``Model.full_clean``, with ``known`` added to the field checks' exclusions.
+    excluded = set(exclude)
+    errors: dict[str, Any] = {}
+    try:
+        instance.clean_fields(exclude=excluded | skip)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    for check in (instance.validate_unique, instance.validate_constraints):
+        excluded |= {name for name in errors if name != NON_FIELD_ERRORS}
+        try:
+            check(exclude=excluded)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise validation_error_from_django(ValidationError(errors))
+
+
+def _set_tags(instance: models.Model, tags: Iterable[Tag | str] | None) -> list[str]:
+    """Set the record's tags; their sorted names (none when ``tags`` is ``None``)."""
+    if tags is None:
+        return []
     from vefa.platform.services import tags_resolve
 
-    instance.tags.set(tags_resolve(list(tags)))  # type: ignore[attr-defined]
+    resolved = tags_resolve(list(tags))
+    instance.tags.set(resolved)  # type: ignore[attr-defined]
+    return sorted(t.name for t in resolved)
 
 
 def _emit(instance: models.Model, verb: str, actor: User | None, **payload: Any) -> None:
@@ -79,15 +139,16 @@ def record_create(
         if _has_field(instance, "created_by"):
             instance.created_by = actor  # type: ignore[attr-defined]
             instance.updated_by = actor  # type: ignore[attr-defined]
-        _full_clean(instance, clean_exclude)
+        _full_clean(instance, clean_exclude, known=_known_relations(instance))
         instance.save()
-        _set_tags(instance, tags)
+        names = _set_tags(instance, tags)
+        after = snapshot(instance, tag_names=names)  # a new record has only the tags just set
         log_change(
             actor=actor,
             instance=instance,
             action=ChangeLogEntry.Action.CREATE,
             before=None,
-            after=snapshot(instance),
+            after=after,
         )
         _emit(instance, "created", actor)
     return instance
@@ -131,11 +192,16 @@ def record_update(
                     existing=current.custom_fields,  # type: ignore[attr-defined]
                 )
             setattr(current, key, value)
-        _full_clean(current, clean_exclude)
-        _set_tags(current, tags)
+        unchanged = [
+            f.name
+            for f in current._meta.concrete_fields
+            if f.name not in data and f.attname not in data
+        ]
+        _full_clean(current, clean_exclude, known=_known_relations(current, unchanged))
+        names = _set_tags(current, tags) if tags is not None else before.get("tags")
         if hasattr(current, "_prefetched_objects_cache"):
             current._prefetched_objects_cache.pop("tags", None)
-        after = snapshot(current)
+        after = snapshot(current, tag_names=names)
         if after == before:
             return current
         if current_version is not None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from vefa.sales.models import NumberSequence
 
-PREFIXES = {"quote": "Q", "order": "O", "contract": "C"}
+PREFIXES = {"quote": "Q", "order": "O", "contract": "C", "ticket": "T", "return": "R"}
 
 
 def next_number(kind: str, *, year: int | None = None) -> str:

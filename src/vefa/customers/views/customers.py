@@ -197,7 +197,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         kind=kind,
         definitions=definitions,
-        initial={"owner": str(actor.pk), "team": str(actor.team_id or "")},
+        initial={
+            "owner": str(actor.pk),
+            "team": str(actor.team_id or ""),
+            # The call centre links here with the caller's number.
+            "phone": request.GET.get("phone", "")[:64],
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -138,7 +138,7 @@ def _extension(name: str) -> str:
 
 
 def attachment_add(
-    *, actor: User, interaction_id: int, file: IO[bytes] | File, name: str | None = None
+    *, actor: User | None, interaction_id: int, file: IO[bytes] | File, name: str | None = None
 ) -> Attachment:
     """Attach ``file`` to an interaction the actor may change.
 
@@ -147,6 +147,8 @@ def attachment_add(
     not really match its extension (a renamed executable or an HTML page). The stored name is
     the content's SHA-256 (never the user's name), in default storage, which lives outside
     the web root; the user's name is kept only for display and the download header.
+    ``actor=None`` is the system storing a customer's file (inbound e-mail, the portal): the
+    same upload rules, no access check.
     """
     display = clean_file_name(name if name is not None else getattr(file, "name", "") or "")
     extension = _extension(display)
@@ -175,9 +177,12 @@ def attachment_add(
         digest.update(chunk)
     raw.seek(0)
     with transaction.atomic():
-        interaction = get_for(
-            Interaction.objects.all(), actor=actor, pk=interaction_id, action="change"
-        )
+        if actor is None:
+            interaction = Interaction.objects.select_for_update().get(pk=interaction_id)
+        else:
+            interaction = get_for(
+                Interaction.objects.all(), actor=actor, pk=interaction_id, action="change"
+            )
         attachment = Attachment(
             interaction=interaction,
             original_name=display,

@@ -216,7 +216,13 @@ def interaction_insert(
     )
     with transaction.atomic():
         _check_money_and_links(interaction)
-        interaction = record_create(interaction, actor=actor, tags=tags)
+        # Without an external id the unique constraint on it cannot apply: no query for it.
+        interaction = record_create(
+            interaction,
+            actor=actor,
+            tags=tags,
+            clean_exclude=() if external_id else ("external_id",),
+        )
         customer_touch_last_interaction(
             customer_id=customer.pk, occurred_at=interaction.occurred_at
         )
