@@ -131,9 +131,15 @@ def test_refresh_scores_every_buyer_and_writes_results(shop):
     assert loyal["last_purchase_on"] == AS_OF - datetime.timedelta(days=5)
     assert loyal["churn_risk"] == "low"
     assert loyal["p_alive"] is not None and loyal["p_alive"] > 0.9
-    # Twelve customers with near-constant spends are too few for the spend model: the
-    # refresh says so and values the customers at their own average purchase.
-    assert "Gamma-Gamma" in run.figures["clv_spend_model_skipped"]
+    # Twelve customers with near-constant spends give the spend model no spread between
+    # customers: either it cannot be fitted (the refresh says so and values each customer at
+    # their own average purchase) or it degenerates to the same thing (p without bound), as
+    # the last bits of floating-point arithmetic decide.
+    spend_model = run.figures.get("clv_model", {}).get("gamma_gamma")
+    if spend_model is None:
+        assert "Gamma-Gamma" in run.figures["clv_spend_model_skipped"]
+    else:
+        assert spend_model["p"] > 1e4
     assert loyal["clv"] is not None and loyal["clv"] > scores[shop["once"].pk]["clv"] >= 0
     once = scores[shop["once"].pk]
     assert once["ladder_step"] == "one_time"

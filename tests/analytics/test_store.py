@@ -357,6 +357,10 @@ def test_an_incremental_run_reads_only_what_changed(store, admin_user, customer,
         "lines": 3,
         "interactions": 2,
         "activities": 0,
+        "tickets": 0,
+        "returns": 0,
+        "return_lines": 0,
+        "survey_answers": 0,
     }
     files = part_count(store)
 

@@ -2,6 +2,21 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def customer_value_class(customer_id: int) -> str:
+    """The customer's value class ("A", "B", "C") from the latest scores; "" when unscored.
+
+    The service app routes tickets and picks SLA policies by it (registered in ``ready``).
+    """
+    from vefa.analytics.models import CustomerScore
+
+    value = (
+        CustomerScore.objects.filter(customer_id=customer_id)
+        .values_list("value_class", flat=True)
+        .first()
+    )
+    return str(value or "")
+
+
 class AnalyticsConfig(AppConfig):
     name = "vefa.analytics"
     label = "analytics"
@@ -15,3 +30,8 @@ class AnalyticsConfig(AppConfig):
         from vefa.customers.filters import register_filter_extension
 
         register_filter_extension("customers.customer", CustomerAnalyticsFilters())
+
+        # New tickets record their customer's value class (routing and SLA policies use it).
+        from vefa.service.services.assignment import register_value_class_source
+
+        register_value_class_source(customer_value_class)

@@ -60,7 +60,13 @@ _LOG_BOUND = 20.0
 # likelihood keeps rising along a ridge and the data do not pin the parameter down.
 _LOG_RUNAWAY = 15.0
 # Largest gradient component (of the mean log-likelihood) accepted at a stalled optimum.
-_GRADIENT_TOLERANCE = 1e-7
+_GRADIENT_TOLERANCE = 1e-6
+# How often a search that gave up is continued from where it stopped.
+_RESTARTS = 2
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "L-BFGS-B": {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
+    "TNC": {"maxfun": 2000, "ftol": 1e-15, "gtol": 1e-9},
+}
 # ``expected_purchases`` divides by (a - 1); closer to 1 than this it averages a = 1 -+ eps.
 _A_NEAR_ONE = 1e-6
 
@@ -359,22 +365,41 @@ def _weights(weights: npt.ArrayLike | None, size: int) -> FloatArray:
     return w
 
 
+def _flat(result: optimize.OptimizeResult) -> bool:
+    """The gradient vanishes at the point reached: rounding hides any further gain there."""
+    return float(np.max(np.abs(result.jac))) <= _GRADIENT_TOLERANCE
+
+
 def _maximise(
     objective: Callable[[FloatArray], tuple[float, FloatArray]],
     start: FloatArray,
     model: str,
 ) -> FloatArray:
-    """Maximise a log-likelihood over log-parameters with L-BFGS-B and its exact gradient."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = optimize.minimize(
-            lambda theta: tuple(-v for v in objective(theta)),
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(start),
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
-        )
+    """Maximise a log-likelihood over log-parameters with L-BFGS-B and its exact gradient.
+
+    A line search that gives up (``ABNORMAL``) leaves the point it reached; the search is
+    continued from there by another method, a few times at most. Floating-point details of
+    the machine (SIMD paths in NumPy) decide whether the first search gives up, so without
+    this the same data could fit on one machine and not on another.
+    """
+    point = np.asarray(start, dtype=np.float64)
+    # L-BFGS-B first; a search that gave up is continued by a truncated Newton search (TNC),
+    # which does not share L-BFGS-B's line search.
+    for method in ("L-BFGS-B", *("TNC",) * _RESTARTS):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = optimize.minimize(
+                lambda theta: tuple(-v for v in objective(theta)),
+                point,
+                jac=True,
+                method=method,
+                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(point),
+                options=_OPTIONS[method],
+            )
+        converged = result.success or _flat(result)
+        if converged or not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+            break
+        point = np.asarray(result.x, dtype=np.float64)
     theta = np.asarray(result.x, dtype=np.float64)
     if not np.all(np.isfinite(theta)) or not np.isfinite(result.fun):
         raise ClvError(
@@ -391,7 +416,7 @@ def _maximise(
         )
     # The line search can give up a hair from the optimum, where rounding hides any further
     # gain; a vanishing gradient there is a maximum all the same.
-    if not result.success and float(np.max(np.abs(result.jac))) > _GRADIENT_TOLERANCE:
+    if not result.success and not _flat(result):
         raise ClvError(
             _("The %(model)s model did not converge (the optimiser stopped: %(reason)s).")
             % {"model": model, "reason": str(result.message).strip(" :") or result.status}

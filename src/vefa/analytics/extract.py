@@ -620,7 +620,8 @@ def _interactions_query(dialect: Dialect, plan: Plan) -> Query:
     where, params = _since(d, (plan.marks or {}).get("row"), "i.updated_at", "i.id", plan.overlap)
     sql = (
         f"SELECT i.id, i.customer_id, {d.moment('i.occurred_at')}, i.kind, i.channel, "  # noqa: S608 (no user text)
-        f"i.direction, {d.moment('i.updated_at')} "
+        "i.direction, CASE WHEN i.related_model = 'service.ticket' THEN 1 ELSE 0 END, "
+        f"{d.moment('i.updated_at')} "
         f"FROM {_table('interactions.Interaction')} i WHERE {where}"
     )
     return Query(sql, params)
@@ -636,6 +637,7 @@ def _interactions_transform(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBat
             _text(batch.column("kind")),
             _text(batch.column("channel")),
             _mapped(_text(batch.column("direction")), _DIRECTIONS, default=""),
+            pc.cast(batch.column("from_ticket"), pa.bool_()),
             utc_times(batch.column("updated_at")),
         ],
         schema=INTERACTIONS.schema,
@@ -874,6 +876,7 @@ INTERACTIONS = Source(
         ("kind", STR),
         ("channel", STR),
         ("direction", STR),
+        ("from_ticket", I64),
         ("updated_at", MOMENT),
     ),
     schema=_schema(
@@ -883,6 +886,7 @@ INTERACTIONS = Source(
         ("kind", STR),
         ("channel", STR),
         ("direction", STR),
+        ("from_ticket", pa.bool_()),
         ("updated_at", UTC_TS),
     ),
     marks=_row_marks("interaction_id"),
@@ -919,6 +923,423 @@ ACTIVITIES = Source(
     transform=_activities_transform,
 )
 
+# --- service: tickets, returns, survey answers --------------------------------------------------
+
+
+def _minutes_between(start: pa.Array, end: pa.Array) -> pa.Array:
+    """Whole minutes from ``start`` to ``end`` (UTC timestamps), null when ``end`` is; a
+    negative span (an end stored before its start) counts as 0."""
+    span = pc.divide(
+        pc.cast(pc.subtract(pc.cast(end, pa.int64()), pc.cast(start, pa.int64())), pa.int64()),
+        pa.scalar(60_000_000, pa.int64()),
+    )
+    return pc.cast(
+        pc.max_element_wise(span, pa.scalar(0, pa.int64()), skip_nulls=False), pa.int64()
+    )
+
+
+def _days_or_null(times: pa.Array, zone: str) -> pa.Array:
+    days, _ = local_days(times, zone)
+    return days
+
+
+def _tickets_query(dialect: Dialect, plan: Plan) -> Query:
+    d = dialect
+    where, params = _since(d, (plan.marks or {}).get("row"), "t.updated_at", "t.id", plan.overlap)
+    sql = (
+        f"SELECT t.id, t.number, t.customer_id, {d.moment('t.created_at')}, t.type, t.channel, "  # noqa: S608 (no user text)
+        "t.category_id, c.path, t.priority, t.status, t.value_class, t.queue_id, t.owner_id, "
+        "t.team_id, t.order_id, t.product_id, t.merged_into_id, "
+        f"{d.moment('t.first_responded_at')}, {d.moment('t.resolved_at')}, "
+        f"{d.moment('t.closed_at')}, t.reopen_count, t.reply_count, "
+        f"{d.moment('t.first_response_due_at')}, {d.moment('t.resolution_due_at')}, "
+        "CASE WHEN t.first_response_breached THEN 1 ELSE 0 END, "
+        "CASE WHEN t.resolution_breached THEN 1 ELSE 0 END, "
+        f"{d.moment('t.updated_at')} "
+        f"FROM {_table('service.Ticket')} t "
+        f"LEFT JOIN {_table('service.Category')} c ON c.id = t.category_id WHERE {where}"
+    )
+    return Query(sql, params)
+
+
+def _breached(flag: pa.Array, done: pa.Array, due: pa.Array) -> pa.Array:
+    """The stored breach flag, or a clock stopped after its due time (the flag of a ticket
+    that breached while nobody touched it is written without a change of the ticket)."""
+    late = pc.fill_null(pc.greater(done, due), False)
+    return pc.or_(pc.fill_null(pc.cast(flag, pa.bool_()), False), late)
+
+
+def _tickets_transform(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
+    created = utc_times(batch.column("created_at"))
+    days, months = local_days(created, ctx.zone)
+    responded = utc_times(batch.column("first_responded_at"))
+    resolved = utc_times(batch.column("resolved_at"))
+    closed = utc_times(batch.column("closed_at"))
+    response_due = utc_times(batch.column("first_response_due_at"))
+    resolution_due = utc_times(batch.column("resolution_due_at"))
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("ticket_id"),
+            _text(batch.column("number")),
+            batch.column("customer_id"),
+            days,
+            months,
+            _text(batch.column("type")),
+            _text(batch.column("channel")),
+            batch.column("category_id"),
+            _text(batch.column("category_path")),
+            _text(batch.column("priority")),
+            _text(batch.column("status")),
+            _text(batch.column("value_class")),
+            batch.column("queue_id"),
+            batch.column("owner_id"),
+            batch.column("team_id"),
+            batch.column("order_id"),
+            batch.column("product_id"),
+            batch.column("merged_into_id"),
+            _days_or_null(resolved, ctx.zone),
+            _days_or_null(closed, ctx.zone),
+            _minutes_between(created, responded),
+            _minutes_between(created, resolved),
+            pc.cast(batch.column("reopen_count"), I32),
+            pc.cast(batch.column("reply_count"), I32),
+            _breached(batch.column("first_response_breached"), responded, response_due),
+            _breached(batch.column("resolution_breached"), resolved, resolution_due),
+            response_due,
+            resolution_due,
+            created,
+            utc_times(batch.column("updated_at")),
+        ],
+        schema=TICKETS.schema,
+    )
+
+
+def _returns_query(dialect: Dialect, plan: Plan) -> Query:
+    d = dialect
+    where, params = _since(d, (plan.marks or {}).get("row"), "r.updated_at", "r.id", plan.overlap)
+    if plan.marks is not None and plan.rates_since is not None:
+        where = f"({where} OR r.created_at >= %s)"
+        params.append(d.param_time(plan.rates_since))
+    sql = (
+        f"SELECT r.id, r.number, r.customer_id, r.order_id, r.ticket_id, "  # noqa: S608 (no user text)
+        f"{d.moment('r.created_at')}, r.status, r.reason, r.disposition, "
+        f"{d.number('r.refund_amount')}, r.currency, {d.moment('r.received_at')}, "
+        f"{d.moment('r.completed_at')}, r.owner_id, r.team_id, {d.moment('r.updated_at')} "
+        f"FROM {_table('service.ReturnRequest')} r WHERE {where}"
+    )
+    return Query(sql, params)
+
+
+def _returns_transform(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
+    created = utc_times(batch.column("created_at"))
+    days, months = local_days(created, ctx.zone)
+    refund = to_cents(decimals(batch.column("refund_amount")), batch.column("currency"), days, ctx)
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("return_id"),
+            _text(batch.column("number")),
+            batch.column("customer_id"),
+            batch.column("order_id"),
+            batch.column("ticket_id"),
+            days,
+            months,
+            _text(batch.column("status")),
+            _text(batch.column("reason")),
+            _text(batch.column("disposition")),
+            refund,
+            _text(batch.column("currency")),
+            _days_or_null(utc_times(batch.column("received_at")), ctx.zone),
+            _days_or_null(utc_times(batch.column("completed_at")), ctx.zone),
+            batch.column("owner_id"),
+            batch.column("team_id"),
+            created,
+            utc_times(batch.column("updated_at")),
+        ],
+        schema=RETURNS.schema,
+    )
+
+
+def _return_lines_query(dialect: Dialect, plan: Plan) -> Query:
+    d = dialect
+    select = (
+        f"SELECT l.id, l.return_request_id, r.customer_id, r.order_id, l.order_line_id, "  # noqa: S608 (no user text)
+        f"COALESCE(l.product_id, ol.product_id), {d.moment('r.created_at')}, "
+        f"{d.number('l.quantity')}, l.reason, r.reason, l.disposition, r.status, "
+        f"{d.moment('l.updated_at')}, {d.moment('r.updated_at')} "
+        f"FROM {_table('service.ReturnLine')} l "
+        f"JOIN {_table('service.ReturnRequest')} r ON r.id = l.return_request_id "
+        f"LEFT JOIN {_table('sales.OrderLine')} ol ON ol.id = l.order_line_id"
+    )
+    if plan.marks is None:
+        return Query(select, [])
+    # As order lines per order: a return read again brings every current line of it, so a
+    # line that left the return leaves the store too.
+    returns, return_params = _since(d, plan.marks.get("return"), "updated_at", "id", plan.overlap)
+    lines, line_params = _since(d, plan.marks.get("line"), "updated_at", "id", plan.overlap)
+    parts = [
+        f"SELECT id FROM {_table('service.ReturnRequest')} WHERE {returns}",  # noqa: S608 (no user text)
+        f"SELECT return_request_id FROM {_table('service.ReturnLine')} WHERE {lines}",  # noqa: S608
+    ]
+    sql = f"{select} WHERE l.return_request_id IN ({' UNION '.join(parts)})"
+    return Query(sql, [*return_params, *line_params])
+
+
+def _return_lines_transform(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
+    days, months = local_days(utc_times(batch.column("created_at")), ctx.zone)
+    reason = _text(batch.column("reason"))
+    reason = pc.if_else(pc.equal(reason, ""), _text(batch.column("return_reason")), reason)
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("return_line_id"),
+            batch.column("return_id"),
+            batch.column("customer_id"),
+            batch.column("order_id"),
+            batch.column("order_line_id"),
+            batch.column("product_id"),
+            days,
+            months,
+            pc.cast(decimals(batch.column("quantity"), QUANTITY), F64),
+            reason,
+            _text(batch.column("disposition")),
+            _text(batch.column("status")),
+        ],
+        schema=RETURN_LINES.schema,
+    )
+
+
+def _survey_answers_query(dialect: Dialect, plan: Plan) -> Query:
+    d = dialect
+    where, params = _since(d, (plan.marks or {}).get("row"), "s.updated_at", "s.id", plan.overlap)
+    sql = (
+        f"SELECT s.id, s.customer_id, s.survey_id, s.ticket_id, s.kind, s.score, "  # noqa: S608 (no user text)
+        f"{d.moment('s.sent_at')}, {d.moment('s.responded_at')}, {d.moment('s.updated_at')} "
+        f"FROM {_table('service.SurveyInvitation')} s "
+        f"WHERE s.responded_at IS NOT NULL AND {where}"
+    )
+    return Query(sql, params)
+
+
+def _survey_answers_transform(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
+    answered = utc_times(batch.column("responded_at"))
+    days, months = local_days(answered, ctx.zone)
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("answer_id"),
+            batch.column("customer_id"),
+            batch.column("survey_id"),
+            batch.column("ticket_id"),
+            _text(batch.column("kind")),
+            pc.cast(batch.column("score"), F64),
+            days,
+            months,
+            _days_or_null(utc_times(batch.column("sent_at")), ctx.zone),
+            utc_times(batch.column("updated_at")),
+        ],
+        schema=SURVEY_ANSWERS.schema,
+    )
+
+
+TICKETS = Source(
+    name="tickets",
+    key="ticket_id",
+    group="ticket_id",
+    raw=(
+        ("ticket_id", I64),
+        ("number", STR),
+        ("customer_id", I64),
+        ("created_at", MOMENT),
+        ("type", STR),
+        ("channel", STR),
+        ("category_id", I64),
+        ("category_path", STR),
+        ("priority", STR),
+        ("status", STR),
+        ("value_class", STR),
+        ("queue_id", I64),
+        ("owner_id", I64),
+        ("team_id", I64),
+        ("order_id", I64),
+        ("product_id", I64),
+        ("merged_into_id", I64),
+        ("first_responded_at", MOMENT),
+        ("resolved_at", MOMENT),
+        ("closed_at", MOMENT),
+        ("reopen_count", I64),
+        ("reply_count", I64),
+        ("first_response_due_at", MOMENT),
+        ("resolution_due_at", MOMENT),
+        ("first_response_breached", I64),
+        ("resolution_breached", I64),
+        ("updated_at", MOMENT),
+    ),
+    schema=_schema(
+        ("ticket_id", I64),
+        ("number", STR),
+        ("customer_id", I64),
+        ("day", I32),
+        ("month", I32),
+        ("type", STR),
+        ("channel", STR),
+        ("category_id", I64),
+        ("category", STR),
+        ("priority", STR),
+        ("status", STR),
+        ("value_class", STR),
+        ("queue_id", I64),
+        ("owner_id", I64),
+        ("team_id", I64),
+        ("order_id", I64),
+        ("product_id", I64),
+        ("merged_into_id", I64),
+        ("resolved_day", I32),
+        ("closed_day", I32),
+        ("first_response_minutes", I64),
+        ("resolution_minutes", I64),
+        ("reopen_count", I32),
+        ("reply_count", I32),
+        ("first_response_breached", pa.bool_()),
+        ("resolution_breached", pa.bool_()),
+        ("first_response_due_at", UTC_TS),
+        ("resolution_due_at", UTC_TS),
+        ("opened_at", UTC_TS),
+        ("updated_at", UTC_TS),
+    ),
+    marks=_row_marks("ticket_id"),
+    deletes=(("service.ticket", "ticket_id"),),
+    query=_tickets_query,
+    transform=_tickets_transform,
+)
+
+RETURNS = Source(
+    name="returns",
+    key="return_id",
+    group="return_id",
+    raw=(
+        ("return_id", I64),
+        ("number", STR),
+        ("customer_id", I64),
+        ("order_id", I64),
+        ("ticket_id", I64),
+        ("created_at", MOMENT),
+        ("status", STR),
+        ("reason", STR),
+        ("disposition", STR),
+        ("refund_amount", NUM),
+        ("currency", STR),
+        ("received_at", MOMENT),
+        ("completed_at", MOMENT),
+        ("owner_id", I64),
+        ("team_id", I64),
+        ("updated_at", MOMENT),
+    ),
+    schema=_schema(
+        ("return_id", I64),
+        ("number", STR),
+        ("customer_id", I64),
+        ("order_id", I64),
+        ("ticket_id", I64),
+        ("day", I32),
+        ("month", I32),
+        ("status", STR),
+        ("reason", STR),
+        ("disposition", STR),
+        ("refund", I64),
+        ("currency", STR),
+        ("received_day", I32),
+        ("completed_day", I32),
+        ("owner_id", I64),
+        ("team_id", I64),
+        ("requested_at", UTC_TS),
+        ("updated_at", UTC_TS),
+    ),
+    marks=_row_marks("return_id"),
+    deletes=(("service.returnrequest", "return_id"),),
+    query=_returns_query,
+    transform=_returns_transform,
+)
+
+RETURN_LINES = Source(
+    name="return_lines",
+    key="return_line_id",
+    group="return_id",
+    raw=(
+        ("return_line_id", I64),
+        ("return_id", I64),
+        ("customer_id", I64),
+        ("order_id", I64),
+        ("order_line_id", I64),
+        ("product_id", I64),
+        ("created_at", MOMENT),
+        ("quantity", NUM),
+        ("reason", STR),
+        ("return_reason", STR),
+        ("disposition", STR),
+        ("status", STR),
+        ("updated_at", MOMENT),
+        ("return_updated_at", MOMENT),
+    ),
+    schema=_schema(
+        ("return_line_id", I64),
+        ("return_id", I64),
+        ("customer_id", I64),
+        ("order_id", I64),
+        ("order_line_id", I64),
+        ("product_id", I64),
+        ("day", I32),
+        ("month", I32),
+        ("quantity", F64),
+        ("reason", STR),
+        ("disposition", STR),
+        ("status", STR),
+    ),
+    marks=(
+        Mark("line", "updated_at", "return_line_id"),
+        Mark("return", "return_updated_at", "return_id"),
+    ),
+    deletes=(("service.returnrequest", "return_id"), ("service.returnline", "return_line_id")),
+    query=_return_lines_query,
+    transform=_return_lines_transform,
+)
+
+SURVEY_ANSWERS = Source(
+    name="survey_answers",
+    key="answer_id",
+    group="answer_id",
+    raw=(
+        ("answer_id", I64),
+        ("customer_id", I64),
+        ("survey_id", I64),
+        ("ticket_id", I64),
+        ("kind", STR),
+        ("score", I64),
+        ("sent_at", MOMENT),
+        ("responded_at", MOMENT),
+        ("updated_at", MOMENT),
+    ),
+    schema=_schema(
+        ("answer_id", I64),
+        ("customer_id", I64),
+        ("survey_id", I64),
+        ("ticket_id", I64),
+        ("kind", STR),
+        ("score", F64),
+        ("day", I32),
+        ("month", I32),
+        ("sent_day", I32),
+        ("updated_at", UTC_TS),
+    ),
+    marks=_row_marks("answer_id"),
+    # Invitations go with their customer, survey or ticket (the foreign keys cascade).
+    deletes=(
+        ("service.surveyinvitation", "answer_id"),
+        ("customers.customer", "customer_id"),
+        ("service.survey", "survey_id"),
+        ("service.ticket", "ticket_id"),
+    ),
+    query=_survey_answers_query,
+    transform=_survey_answers_transform,
+)
+
 # In reading order: the dimensions first, so a fact never names a customer or product the
 # same run has not read (rows created while the run reads are picked up by the next run).
 SOURCES: tuple[Source, ...] = (
@@ -929,6 +1350,10 @@ SOURCES: tuple[Source, ...] = (
     LINES,
     INTERACTIONS,
     ACTIVITIES,
+    TICKETS,
+    RETURNS,
+    RETURN_LINES,
+    SURVEY_ANSWERS,
 )
 SOURCE_BY_NAME = {source.name: source for source in SOURCES}
 

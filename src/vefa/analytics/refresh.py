@@ -52,6 +52,10 @@ BASKET_WINDOW_DAYS = 730
 NEXT_BEST = 3
 WEEKS_PER_YEAR = 365.25 / 7
 ROW_GROUP = 100_000
+# Complaints per day and resolution cover the last quarter.
+SERVICE_DAYS = 90
+# Return statuses in which nothing came back (left out of the return rates).
+UNRETURNED = ("rejected", "cancelled")
 # After writing more than this share of the scores, the planner's statistics are renewed.
 ANALYZE_SHARE = 0.1
 
@@ -143,6 +147,7 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
         ladder,
         profitability,
         rfm,
+        signals,
         value,
         wallet,
     )
@@ -155,6 +160,14 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
     customers = ctx.store.frame("customers", engine)
     activities = ctx.store.frame("activities", engine)
     interactions = ctx.store.frame("interactions", engine)
+    # The help desk: a merged ticket is a duplicate of the one it went into, a cancelled
+    # return never happened, and a rejected one brought nothing back.
+    tickets = ctx.store.frame("tickets", engine).filter(nw.col("merged_into_id").is_null())
+    returns = ctx.store.frame("returns", engine).filter(nw.col("status") != "cancelled")
+    returned_lines = ctx.store.frame("return_lines", engine).filter(
+        ~nw.col("status").is_in(list(UNRETURNED))
+    )
+    answers = ctx.store.frame("survey_answers", engine)
 
     ladder_params = LadderParams(
         window_days=options.ladder_window_days,
@@ -251,7 +264,11 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
             profitability.profitability(
                 tx,
                 activities=activities,
-                interactions=interactions,
+                # A complaint ticket's first message is also a complaint in the contact
+                # history: the ticket's cost counts it once.
+                interactions=interactions.filter(~nw.col("from_ticket")),
+                tickets=tickets.filter(~nw.col("customer_id").is_null()),
+                returns=returns,
                 as_of_day=day,
                 window_days=365,
                 params=cost_params,
@@ -275,7 +292,34 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
         best = _next_best(engine, lines.filter(nw.col("day") < day), rules)
     with ctx.timed("kpis"):
         tables["kpis"] = engine.collect(
-            kpis.kpis(tx, customers, period="month", as_of_day=day), sort=["kpi"]
+            kpis.kpis(
+                tx,
+                customers,
+                period="month",
+                as_of_day=day,
+                surveys=answers.filter(nw.col("kind") == "csat"),
+            ),
+            sort=["kpi"],
+        )
+    with ctx.timed("service"):
+        tables["complaints_per_day"] = engine.collect(
+            signals.complaints_per_day(tickets, as_of_day=day, window_days=SERVICE_DAYS),
+            sort=["day"],
+        )
+        tables["resolution"] = engine.collect(
+            signals.resolution(tickets, as_of_day=day, window_days=SERVICE_DAYS, by=("type",)),
+            sort=["type"],
+        )
+        tables["return_rates"] = engine.collect(
+            signals.return_rates(returned_lines, lines, as_of_day=day, by=("product_id",)),
+            sort=["product_id"],
+        )
+        tables["return_reasons"] = engine.collect(
+            signals.return_rates(returned_lines, lines, as_of_day=day, by=("reason",)),
+            sort=["reason"],
+        )
+        service = engine.collect(
+            _service_per_customer(tickets, returns, as_of_day=day), sort=["customer_id"]
         )
     ctx.report(62, "kpis")
     with ctx.timed("clv"):
@@ -295,6 +339,7 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
             profits=profits,
             best=best,
             clv=clv_table,
+            service=service,
             options=options,
             as_of_day=day,
         )
@@ -303,6 +348,33 @@ def _metrics(ctx: RunContext) -> tuple[pa.Table, dict[str, pa.Table]]:
     ctx.figures["customers_scored"] = scores.num_rows
     ctx.figures["basket_rules"] = rules.num_rows
     return scores, tables
+
+
+def _service_per_customer(
+    tickets: nw.LazyFrame[Any], returns: nw.LazyFrame[Any], *, as_of_day: int
+) -> nw.LazyFrame[Any]:
+    """customer_id, tickets, complaints, returns: what each customer brought to the help
+    desk in the year before ``as_of_day`` (tickets by the day opened, returns by the day
+    asked); the customer page shows them next to the service cost."""
+    window = (nw.col("day") >= as_of_day - 365) & (nw.col("day") < as_of_day)
+    zero = nw.lit(0, nw.Int64)
+    per_ticket = tickets.filter(window & ~nw.col("customer_id").is_null()).select(
+        nw.col("customer_id").cast(nw.Int64),
+        nw.lit(1, nw.Int64).alias("tickets"),
+        (nw.col("type") == "complaint").cast(nw.Int64).alias("complaints"),
+        zero.alias("returns"),
+    )
+    per_return = returns.filter(window & ~nw.col("customer_id").is_null()).select(
+        nw.col("customer_id").cast(nw.Int64),
+        zero.alias("tickets"),
+        zero.alias("complaints"),
+        nw.lit(1, nw.Int64).alias("returns"),
+    )
+    return (
+        nw.concat([per_ticket, per_return], how="vertical")
+        .group_by("customer_id")
+        .agg(*[nw.col(name).sum().cast(nw.Int64) for name in ("tickets", "complaints", "returns")])
+    )
 
 
 def _next_best(engine: Engine, lines: nw.LazyFrame[Any], rules: pa.Table) -> pa.Table:
@@ -475,7 +547,9 @@ def _combine(*, options: AnalyticsSettings, as_of_day: int, **parts: pa.Table) -
                 categories_total := cb.categories_total,
                 few_categories := cb.few_categories,
                 gross_margin := p.gross_margin, service_cost := p.service_cost,
-                marketing_cost := p.marketing_cost, sales_cost := p.sales_cost
+                marketing_cost := p.marketing_cost, sales_cost := p.sales_cost,
+                tickets_12m := s.tickets, complaints_12m := s.complaints,
+                returns_12m := s.returns
             ))::VARCHAR AS reasons
         FROM everyone e
         LEFT JOIN rfm_now r USING (customer_id)
@@ -490,6 +564,7 @@ def _combine(*, options: AnalyticsSettings, as_of_day: int, **parts: pa.Table) -
         LEFT JOIN profits p USING (customer_id)
         LEFT JOIN clv c USING (customer_id)
         LEFT JOIN nb USING (customer_id)
+        LEFT JOIN service s USING (customer_id)
         ORDER BY e.customer_id
         """
         parameters = {"as_of_day": int(as_of_day), "threshold": float(options.churn_p_alive)}

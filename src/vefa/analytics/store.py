@@ -45,6 +45,9 @@ reporting currency, days as days since 1970-01-01 in the business time zone):
   category_id, day, month, quantity, revenue, cost.
 - ``customers``, ``products`` (with its category), ``interactions``, ``activities`` and a
   ``dates`` calendar.
+- ``tickets``, ``returns``, ``return_lines`` and ``survey_answers``: the help desk's facts
+  (one row per ticket, return, returned line and answered survey invitation), column by
+  column in ``docs/analytics.md``.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ from vefa.analytics.engine import Engine, day_number
 from vefa.sales.choices import OrderStatus
 from vefa.sales.money import RateTable, check_currency
 
-FORMAT = 1
+# 2: the help desk's tables, and interactions say whether a ticket wrote them.
+FORMAT = 2
 MANIFEST = "manifest.json"
 STATE = "state.json"
 COMPACT_AFTER = 8
@@ -101,6 +105,10 @@ TABLES: dict[str, frozenset[str]] = {
     "products": frozenset({"products", "categories"}),
     "interactions": frozenset({"interactions"}),
     "activities": frozenset({"activities"}),
+    "tickets": frozenset({"tickets"}),
+    "returns": frozenset({"returns"}),
+    "return_lines": frozenset({"return_lines"}),
+    "survey_answers": frozenset({"survey_answers"}),
     "dates": frozenset(),
 }
 
@@ -845,12 +853,29 @@ class Store:
                     "ON c.category_id = p.category_id ORDER BY p.product_id"
                 ),
                 "interactions": (
-                    "SELECT interaction_id, customer_id, day, kind, channel, direction "
+                    "SELECT interaction_id, customer_id, day, kind, channel, direction, "
+                    "from_ticket "
                     "FROM src_interactions ORDER BY customer_id, day, interaction_id"
                 ),
                 "activities": (
                     "SELECT activity_id, customer_id, day, kind, status FROM src_activities "
                     "WHERE customer_id IS NOT NULL ORDER BY customer_id, day, activity_id"
+                ),
+                "tickets": (
+                    "SELECT * EXCLUDE (updated_at) FROM src_tickets "
+                    "ORDER BY customer_id, day, ticket_id"
+                ),
+                "returns": (
+                    "SELECT * EXCLUDE (updated_at) FROM src_returns "
+                    "ORDER BY customer_id, day, return_id"
+                ),
+                "return_lines": (
+                    "SELECT * FROM src_return_lines "
+                    "ORDER BY customer_id, day, return_id, return_line_id"
+                ),
+                "survey_answers": (
+                    "SELECT * EXCLUDE (updated_at) FROM src_survey_answers "
+                    "ORDER BY customer_id, day, answer_id"
                 ),
             }
             for name in wanted:
@@ -878,7 +903,7 @@ class Store:
         """A calendar from the first fact's day to today (or the last fact's day)."""
         current = self.root / "current"
         spans = []
-        for name in ("transactions", "interactions", "activities"):
+        for name in ("transactions", "interactions", "activities", "tickets", "returns"):
             path = current / f"{name}.parquet"
             if path.exists():
                 found = con.execute(
