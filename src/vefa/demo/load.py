@@ -27,7 +27,7 @@ from vefa.customers.models import (
     CustomerRelationship,
     Lead,
 )
-from vefa.demo import activities, relations, sales
+from vefa.demo import activities, portal, relations, sales, service
 from vefa.demo.bench.generate import ts
 from vefa.demo.bench.loaders import Loader, loader_for
 from vefa.demo.bench.tables import TableSpec
@@ -82,6 +82,8 @@ def load_demo(*, report: Report = print) -> DemoResult:
         sales.load_sales(builder, loader)
         counts = _write(loader, builder)
         _change_log(loader, builder, staff.users)
+        service.load_service(staff, loader, timezone.now())
+        portal.load_portal_account()
         loader.reset_sequences([*MODELS, ChangeLogEntry])
     report("Demo data written; rebuilding the search index …")
     rebuild()
@@ -108,6 +110,9 @@ def _print_logins(report: Report) -> None:
     report("Demo logins (e-mail, password, role):")
     for line in login_lines():
         report(line)
+    if portal.PortalAccount.objects.filter(email__iexact=portal.PORTAL_EMAIL).exists():
+        report("Customer portal (/portal/login/):")
+        report(f"  {portal.PORTAL_EMAIL:<26} {portal.PORTAL_PASSWORD:<22} contact person")
 
 
 def _max_id(loader: Loader, model: type[models.Model]) -> int:
