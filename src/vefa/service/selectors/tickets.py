@@ -18,7 +18,7 @@ from vefa.common.paging import Page, either_of, keyset_page
 from vefa.customers.services._common import as_pk, not_found
 from vefa.service.choices import OPEN_STATUSES
 from vefa.service.filters import TicketFilters
-from vefa.service.models import Queue, Ticket, TicketMessage
+from vefa.service.models import Queue, SurveyInvitation, Ticket, TicketMessage
 
 if TYPE_CHECKING:
     from vefa.accounts.models import User
@@ -143,6 +143,19 @@ def ticket_messages(*, actor: User, ticket: Ticket) -> list[TicketMessage]:
             )
         )
         .order_by("created_at", "id")
+    )
+
+
+def ticket_csat(*, actor: User, ticket: Ticket) -> list[SurveyInvitation]:
+    """The CSAT invitations of the ticket and of the tickets merged into it that the actor may
+    see, oldest first. A merge moves a duplicate's invitation to the survivor unless the
+    survivor has its own (one per ticket); the duplicate's then stays on the duplicate and is
+    read here with the survivor's."""
+    return list(
+        restrict(SurveyInvitation.objects.all(), actor, "view")
+        .filter(Q(ticket=ticket) | Q(ticket__merged_into=ticket))
+        .select_related("ticket")
+        .order_by("created_at", "id")[:MAX_LIMIT]
     )
 
 

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from vefa.customers.models import Customer
 
 MAX_LINES = 200
+MAX_MERGE_DEPTH = 10
 INTERACTION_MODEL = "service.returnrequest"
 
 # Statuses whose lines count as returned (or on their way back).
@@ -332,9 +333,18 @@ def _ticket(actor: User | None, value: Any, order: Order) -> Ticket | None:
     qs = Ticket.objects.all()
     if actor is not None:
         qs = restrict(qs, actor, "view")
+    # Locked, so a merge of the ticket running now finishes first and is seen here.
+    qs = qs.select_for_update(of=("self",))
     ticket = qs.filter(pk=key).first()
     if ticket is None:
         raise invalid({"ticket": [_("Choose an existing ticket.")]})
+    # A duplicate merged into another ticket: the return goes with the conversation.
+    depth = 0
+    while ticket.merged_into_id is not None and depth < MAX_MERGE_DEPTH:
+        survivor = qs.filter(pk=ticket.merged_into_id).first()
+        if survivor is None:
+            break
+        ticket, depth = survivor, depth + 1
     if ticket.customer_id != order.customer_id:
         raise invalid({"ticket": [_("The ticket is about another customer.")]})
     return ticket

@@ -67,6 +67,8 @@ MAX_BODY_BYTES = 100 * 1024
 MAX_ATTACHMENTS = 20
 MAX_TAGS = 20
 MAX_MERGE_DEPTH = 10
+# How contact-history entries name a ticket (``related_model``).
+TICKET_LABEL = "service.ticket"
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     TicketStatus.NEW: frozenset({TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.RESOLVED}),
@@ -311,12 +313,19 @@ def _search_text(ticket: Ticket) -> str:
     return fold(" ".join(p for p in parts if p))[:2000]
 
 
+def _ticket_key(value: Any) -> int:
+    """A ticket id from an int or a string of ASCII digits; anything else is not found."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise not_found()
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+        raise not_found()
+    return int(text)
+
+
 def _lock(actor: User | None, ticket_id: Any, *, field: str | None = None) -> Ticket:
     """The ticket locked for a change; ``NotFound`` when the actor may not change it."""
-    try:
-        key = int(ticket_id)
-    except (TypeError, ValueError):
-        raise not_found() from None
+    key = _ticket_key(ticket_id)
     qs = Ticket.objects.select_for_update(of=("self",))
     if actor is not None:
         qs = restrict(qs, actor, "change")
@@ -349,8 +358,10 @@ def _save(
     actor: User | None,
     extra: dict[str, Any] | None = None,
     expected_version: int | None = None,
+    tags: list[str] | None = None,
 ) -> Ticket:
-    """Write the workflow fields changed since ``before`` (and ``extra``) through records.
+    """Write the workflow fields changed since ``before`` (and ``extra``, and ``tags`` when
+    given) through records.
 
     When only fields outside the change log changed (the times of the last customer message
     and reply) on a ticket the caller holds locked, they are written with one UPDATE: the
@@ -360,13 +371,15 @@ def _save(
     for name, old in before.items():
         if getattr(ticket, _attname(name)) != old:
             data[name] = getattr(ticket, name)
-    if not data and expected_version is None:
+    if not data and expected_version is None and tags is None:
         return ticket
-    if expected_version is None and set(data) <= _UNLOGGED:
+    if expected_version is None and tags is None and set(data) <= _UNLOGGED:
         ticket.updated_at = timezone.now()
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at, **data)
         return ticket
-    return record_update(ticket, actor=actor, data=data, expected_version=expected_version)
+    return record_update(
+        ticket, actor=actor, data=data, expected_version=expected_version, tags=tags
+    )
 
 
 # Tracked fields the change log leaves out (``Ticket.audit_exclude``).
@@ -923,19 +936,131 @@ def ticket_assign(
 
 # --- merge --------------------------------------------------------------------------------------
 
+# The details a survivor without them takes from its duplicate.
+MERGE_FILL = ("customer", "contact", "order", "product")
+
+
+def _merge_customers(actor: User, source: Ticket, target: Ticket) -> None:
+    """Both tickets' customers and contact people are visible to the actor, and the two
+    customers are the same one or related (a contact person of an organisation): a merge never
+    moves one customer's conversation to a customer the actor cannot see or who has nothing
+    to do with it (the survivor's customer reads its public messages in the portal)."""
+    from django.db.models import Q
+
+    from vefa.customers.models import Customer, CustomerRelationship
+
+    ids = {
+        pk
+        for pk in (source.customer_id, source.contact_id, target.customer_id, target.contact_id)
+        if pk is not None
+    }
+    if ids:
+        visible = set(
+            restrict(Customer.objects.filter(pk__in=ids), actor, "view").values_list(
+                "pk", flat=True
+            )
+        )
+        if ids - visible:
+            raise invalid({"target": [_("You cannot merge tickets of a customer you cannot see.")]})
+    a, b = source.customer_id, target.customer_id
+    if a is None or b is None or a == b:
+        return
+    related = CustomerRelationship.objects.filter(
+        Q(from_customer_id=a, to_customer_id=b) | Q(from_customer_id=b, to_customer_id=a)
+    ).exists()
+    if not related:
+        raise invalid(
+            {
+                "target": [
+                    _(
+                        "The tickets are about different customers: only tickets of the same "
+                        "customer or of related customers can be merged."
+                    )
+                ]
+            }
+        )
+
+
+def _merge_move(source: Ticket, target: Ticket, now: Any) -> dict[str, list[int]]:
+    """Point everything that refers to ``source`` at ``target``; the ids moved, by kind.
+
+    Attachments hang on the contact-history entries of the messages and move with them. The
+    CSAT invitation moves only when the target has none (one per ticket): otherwise it stays
+    on the duplicate (``surveys_kept``), where the survivor's selectors still read it.
+    """
+    from django.db import IntegrityError
+    from django.db.models import F
+
+    from vefa.interactions.models import Attachment, Interaction
+    from vefa.service.models import ReturnRequest, ServiceVisit, SurveyInvitation
+
+    def ids(qs: Any) -> list[int]:
+        return sorted(qs.values_list("pk", flat=True))
+
+    bump = {"updated_at": now, "version": F("version") + 1}
+    moved: dict[str, list[int]] = {}
+    messages = TicketMessage.objects.filter(ticket=source)
+    message_interactions = set(
+        messages.filter(interaction__isnull=False).values_list("interaction_id", flat=True)
+    )
+    moved["messages"] = ids(messages)
+    messages.update(ticket=target, **bump)
+    linked = Interaction.objects.filter(related_model=TICKET_LABEL, related_id=source.pk)
+    moved["interactions"] = ids(linked)
+    linked.update(related_id=target.pk, **bump)
+    moved["attachments"] = ids(
+        Attachment.objects.filter(
+            interaction_id__in=sorted(message_interactions | set(moved["interactions"]))
+        )
+    )
+    visits = ServiceVisit.objects.filter(ticket=source)
+    moved["visits"] = ids(visits)
+    visits.update(ticket=target, **bump)
+    returns = ReturnRequest.objects.filter(ticket=source)
+    moved["returns"] = ids(returns)
+    returns.update(ticket=target, **bump)
+    surveys = SurveyInvitation.objects.filter(ticket=source)
+    found = ids(surveys)
+    moved["surveys"], moved["surveys_kept"] = [], found
+    if found and not SurveyInvitation.objects.filter(ticket=target).exists():
+        try:
+            with transaction.atomic():
+                surveys.update(ticket=target, **bump)
+        except IntegrityError:
+            pass  # the target's own invitation was written meanwhile: the rule holds
+        else:
+            moved["surveys"], moved["surveys_kept"] = found, []
+    earlier = Ticket.objects.filter(merged_into=source)
+    moved["merged_tickets"] = ids(earlier)
+    earlier.update(merged_into=target, updated_at=now)
+    return moved
+
 
 def ticket_merge(*, actor: User, source_id: int, target_id: int) -> Ticket:
-    """Merge the duplicate ``source`` into ``target``: its messages move to the target, the
-    source is closed with ``merged_into`` and a system message, and both are logged.
-    Returns the target."""
-    try:
-        source_key, target_key = int(source_id), int(target_id)
-    except (TypeError, ValueError):
-        raise not_found() from None
+    """Merge the duplicate ``source`` into ``target`` and return the target.
+
+    Everything that refers to the duplicate moves to the target: messages (with their
+    attachments), contact-history entries, service visits, returns, tickets merged into the
+    duplicate before, and its tags; its CSAT invitation too unless the target has its own (one
+    per ticket; then it stays on the duplicate and is listed with the target). A target
+    without a customer, contact person, order or product takes the duplicate's. The
+    duplicate is closed with ``merged_into``, both get a system message, and the change log
+    of both records the merge with the ids of what moved.
+
+    Refused on "target": merging a ticket into itself, a ticket already merged, into a
+    merged ticket, into a ticket the actor may not work on, and tickets of a customer the
+    actor cannot see or of two unrelated customers.
+
+    Locks: the tickets merged into the duplicate (a message to one of them follows the chain
+    to the duplicate while holding it), then the pair in id order, so two merges of the same
+    pair, in either direction, run one after the other and the second sees the first's result.
+    """
+    source_key, target_key = _ticket_key(source_id), _ticket_key(target_id)
     if source_key == target_key:
         raise invalid({"target": [_("A ticket cannot be merged into itself.")]})
     with transaction.atomic():
-        # Lock both in id order so two opposite merges cannot deadlock.
+        earlier = Ticket.objects.filter(merged_into_id=source_key).order_by("pk")
+        list(earlier.select_for_update().values_list("pk", flat=True))
         locked: dict[int, Ticket] = {}
         for key in sorted((source_key, target_key)):
             locked[key] = _lock(actor, key, field="target" if key == target_key else None)
@@ -944,12 +1069,12 @@ def ticket_merge(*, actor: User, source_id: int, target_id: int) -> Ticket:
             raise invalid({"target": [_("This ticket was already merged.")]})
         if target.merged_into_id is not None:
             raise invalid({"target": [_("That ticket was merged into another one.")]})
-        moved = list(
-            TicketMessage.objects.filter(ticket=source).order_by("id").values_list("pk", flat=True)
-        )
-        TicketMessage.objects.filter(pk__in=moved).update(ticket=target, updated_at=timezone.now())
-        before = _tracked(source)
+        _merge_customers(actor, source, target)
         now = timezone.now()
+        moved = _merge_move(source, target, now)
+        source_tags = sorted(source.tags.values_list("name", flat=True))
+
+        before = _tracked(source)
         if source.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING):
             if source.status == TicketStatus.WAITING:
                 _sla().sla_resume(source, now=now)
@@ -958,6 +1083,26 @@ def ticket_merge(*, actor: User, source_id: int, target_id: int) -> Ticket:
         source.closed_at = source.closed_at or now
         source.merged_into = target
         _save(source, before, actor=actor)
+
+        before = _tracked(target)
+        fill: dict[str, Any] = {}
+        for name in MERGE_FILL:
+            if getattr(target, f"{name}_id") is None and getattr(source, f"{name}_id") is not None:
+                fill[name] = getattr(source, name)
+                setattr(target, name, fill[name])
+        if "customer" in fill:
+            fill["value_class"] = target.value_class = value_class_of(target.customer_id)
+            fill["search_text"] = _search_text(target)
+            _retarget(target)
+        if source.last_customer_message_at is not None and (
+            target.last_customer_message_at is None
+            or source.last_customer_message_at > target.last_customer_message_at
+        ):
+            target.last_customer_message_at = source.last_customer_message_at
+        target_tags = sorted(target.tags.values_list("name", flat=True))
+        tags = sorted(set(target_tags) | set(source_tags))
+        _save(target, before, actor=actor, extra=fill, tags=tags if tags != target_tags else None)
+
         _message(
             actor=actor,
             ticket=source,
@@ -969,22 +1114,23 @@ def ticket_merge(*, actor: User, source_id: int, target_id: int) -> Ticket:
             ticket=target,
             kind=MessageKind.SYSTEM,
             body=_("%(number)s was merged into this ticket (%(count)d messages moved).")
-            % {"number": source.number, "count": len(moved)},
+            % {"number": source.number, "count": len(moved["messages"])},
         )
+        summary = {**moved, "tags_added": sorted(set(source_tags) - set(target_tags))}
         log_change(
             actor=actor,
             instance=target,
             action=ChangeLogEntry.Action.UPDATE,
             before={"merged_from": []},
-            after={"merged_from": [source.number], "messages_moved": len(moved)},
+            after={"merged_from": [source.number], "moved": summary},
         )
-        if target.last_customer_message_at is None or (
-            source.last_customer_message_at is not None
-            and source.last_customer_message_at > target.last_customer_message_at
-        ):
-            Ticket.objects.filter(pk=target.pk).update(
-                last_customer_message_at=source.last_customer_message_at
-            )
+        log_change(
+            actor=actor,
+            instance=source,
+            action=ChangeLogEntry.Action.UPDATE,
+            before={"merged_into": None},
+            after={"merged_into": target.number, "moved": summary},
+        )
     target.refresh_from_db()
     return target
 

@@ -374,6 +374,7 @@ def _detail_context(
         "kinds": MessageKind,
         "suggestions": _suggestions(ticket) if can_change else [],
         "merged_from": list(ticket.merged_tickets.only("pk", "number")[:20]),
+        "csat": selectors.ticket_csat(actor=actor, ticket=ticket),
     }
 
 
