@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,8 +28,32 @@ TEXT_TYPES = (FieldType.TEXT, FieldType.LONGTEXT, FieldType.URL, FieldType.EMAIL
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
+# Inside ``definitions_cached()``: the definitions read so far, by model label.
+_cache: contextvars.ContextVar[dict[str, list[CustomFieldDefinition]] | None] = (
+    contextvars.ContextVar("custom_field_definitions", default=None)
+)
+
+
 def definitions_for(model_label: str) -> list[CustomFieldDefinition]:
-    return list(CustomFieldDefinition.objects.filter(model=model_label).order_by("order", "key"))
+    cache = _cache.get()
+    if cache is not None and model_label in cache:
+        return list(cache[model_label])
+    found = list(CustomFieldDefinition.objects.filter(model=model_label).order_by("order", "key"))
+    if cache is not None:
+        cache[model_label] = found
+    return list(found)
+
+
+@contextmanager
+def definitions_cached() -> Iterator[None]:
+    """Read each model's definitions once inside the block (a batch of records written in
+    one transaction, e.g. inbound e-mail): the batch sees the definitions as they were when
+    it first needed them, as one transaction would."""
+    token = _cache.set({})
+    try:
+        yield
+    finally:
+        _cache.reset(token)
 
 
 def model_choices() -> list[tuple[str, str]]:

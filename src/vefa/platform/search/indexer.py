@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -201,6 +203,34 @@ def _reindex_children_soon(customer_id: int) -> None:
     reindex_customer_search.enqueue(customer_id=customer_id)
 
 
+# Inside ``deferred()``: the records to index at the end of the block, by model label.
+_pending: contextvars.ContextVar[dict[str, set[int]] | None] = contextvars.ContextVar(
+    "search_index_pending", default=None
+)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Index the records changed inside the block once, at its end, model by model (one read
+    and one write per model instead of a read, a write and a commit per record).
+
+    For a batch of writes committed inside the block (the events are dispatched at the
+    commit). Removals and a customer's child entries are handled at once as usual; a failure
+    of the index is logged, never raised, like a failing subscriber.
+    """
+    pending: dict[str, set[int]] = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        for label, ids in pending.items():
+            try:
+                index_records(label, ids)
+            except Exception:
+                logger.exception("search index: could not index %d %s records", len(ids), label)
+
+
 def on_record_changed(label: str, verb: str, object_id: int, changed: Sequence[str]) -> None:
     """Keep the index current after ``<label>.<verb>`` (created, updated, deleted …)."""
     if verb == "deleted":
@@ -208,7 +238,11 @@ def on_record_changed(label: str, verb: str, object_id: int, changed: Sequence[s
         if label == CUSTOMER_LABEL:
             _reindex_children_soon(object_id)
         return
-    index_record(label, object_id)
+    pending = _pending.get()
+    if pending is not None:
+        pending.setdefault(label, set()).add(int(object_id))
+    else:
+        index_record(label, object_id)
     if label == CUSTOMER_LABEL and (
         verb == "merged" or (verb == "updated" and set(changed) & _child_fields())
     ):
