@@ -41,6 +41,27 @@ def make_record(policy: str, *, owner, team):
         return make_sales_record(policy, owner=owner, team=team)
     if policy.startswith("service."):
         return make_service_record(policy, owner=owner, team=team)
+    if policy.startswith("marketing."):
+        return make_marketing_record(policy, owner=owner, team=team)
+    raise AssertionError(policy)
+
+
+def make_marketing_record(policy: str, *, owner, team):
+    from vefa.marketing.models import Campaign, Journey, LoyaltyProgram, Segment
+
+    n = next(_counter)
+    if policy == "marketing.segment":
+        return Segment.objects.create(name=f"Segment {n}", owner=owner, team=team)
+    if policy == "marketing.campaign":
+        return Campaign.objects.create(
+            name=f"Campaign {n}", objective="win_back", owner=owner, team=team
+        )
+    if policy == "marketing.journey":
+        return Journey.objects.create(
+            name=f"Journey {n}", trigger="birthday", owner=owner, team=team
+        )
+    if policy == "marketing.settings":
+        return LoyaltyProgram.objects.create(name=f"Programme {n}", created_by=owner)
     raise AssertionError(policy)
 
 

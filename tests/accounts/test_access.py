@@ -12,6 +12,7 @@ from vefa.accounts.access import POLICIES, can, can_create, explain, restrict, s
 from vefa.accounts.choices import Role, Scope
 from vefa.customers.models import Address, Customer, Lead
 from vefa.interactions.models import Activity, Interaction
+from vefa.marketing.models import Campaign, Journey, LoyaltyProgram, Segment
 from vefa.sales.models import Contract, Opportunity, Order, Product, Quote, SalesTarget
 from vefa.service.models import Article, Queue, ReturnRequest, Survey, Ticket
 
@@ -31,6 +32,10 @@ MODELS = {
     "service.survey": Survey,
     "service.article": Article,
     "service.queue": Queue,
+    "marketing.segment": Segment,
+    "marketing.campaign": Campaign,
+    "marketing.journey": Journey,
+    "marketing.settings": LoyaltyProgram,
 }
 RELATIONS = ("own", "team", "other")
 

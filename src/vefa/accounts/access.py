@@ -188,6 +188,41 @@ POLICIES: dict[str, dict[str, tuple[Scope, Scope, Scope]]] = {
         Role.MARKETER: (A, N, N),
         Role.READ_ONLY: (A, N, N),
     },
+    # Marketing: marketers build segments, templates, campaigns and journeys; sales and service
+    # read them (a segment is also a list filter and a task list for everyone who sees it).
+    "marketing.segment": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, T, O),
+        Role.SALES_REP: (A, O, O),
+        Role.SERVICE_AGENT: (A, O, O),
+        Role.MARKETER: (A, A, T),
+        Role.READ_ONLY: (A, N, N),
+    },
+    "marketing.campaign": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (A, N, N),
+        Role.SERVICE_AGENT: (A, N, N),
+        Role.MARKETER: (A, A, T),
+        Role.READ_ONLY: (A, N, N),
+    },
+    "marketing.journey": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (N, N, N),
+        Role.SERVICE_AGENT: (N, N, N),
+        Role.MARKETER: (A, A, T),
+        Role.READ_ONLY: (A, N, N),
+    },
+    # The marketing settings and the loyalty programme: read by all, kept by marketers.
+    "marketing.settings": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, N, N),
+        Role.SALES_REP: (A, N, N),
+        Role.SERVICE_AGENT: (A, N, N),
+        Role.MARKETER: (A, A, N),
+        Role.READ_ONLY: (A, N, N),
+    },
 }
 
 Match = Literal["own", "team"] | None

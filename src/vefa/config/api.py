@@ -31,6 +31,7 @@ API_APPS = [
     "vefa.interactions",
     "vefa.sales",
     "vefa.service",
+    "vefa.marketing",
     "vefa.analytics",
 ]
 

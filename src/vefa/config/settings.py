@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "vefa.sales",
     "vefa.service",
     "vefa.portal",
+    "vefa.marketing",
     "vefa.analytics",
 ]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("interactions/", include("vefa.interactions.urls")),
     path("sales/", include("vefa.sales.urls")),
     path("service/", include("vefa.service.urls")),
+    path("marketing/", include("vefa.marketing.urls")),
     path("portal/", include("vefa.portal.urls")),
     path("analytics/", include("vefa.analytics.urls")),
     path("analytics/customer/", include("vefa.analytics.urls_customer")),

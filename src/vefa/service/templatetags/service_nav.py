@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from vefa.accounts.access import scope_for
-from vefa.accounts.choices import Scope
+from vefa.common.nav import MenuItem, menu_entries
 
 register = template.Library()
 
 # (URL name, label, policy the page needs "view" on); None starts a new group.
-MENU: list[tuple[str, Any, str] | None] = [
+MENU: list[MenuItem] = [
     ("service:dashboard", _("Service dashboard"), "service.ticket"),
     ("service:ticket_queue", _("My queue"), "service.ticket"),
     ("service:ticket_list", _("Tickets"), "service.ticket"),
@@ -32,21 +30,4 @@ MENU: list[tuple[str, Any, str] | None] = [
 @register.simple_tag(takes_context=True)
 def service_menu(context: template.Context) -> list[dict[str, Any]]:
     """The menu entries the signed-in user may open; ``divider`` entries between groups."""
-    user = context.get("user")
-    entries: list[dict[str, Any]] = []
-    for item in MENU:
-        if item is None:
-            if entries and not entries[-1].get("divider"):
-                entries.append({"divider": True})
-            continue
-        name, label, policy = item
-        if scope_for(user, policy, "view") == Scope.NONE:
-            continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        entries.append({"url": url, "label": label})
-    while entries and entries[-1].get("divider"):
-        entries.pop()
-    return entries
+    return menu_entries(context.get("user"), MENU)

@@ -1,0 +1,1 @@
+"""Marketing pages, one module per area (see ``vefa.marketing.urls``)."""
