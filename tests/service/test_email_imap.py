@@ -49,7 +49,12 @@ def test_new_mail_is_taken_in_once_and_marked_seen(imap, queue, agent, customer)
         ["Siparişim hâlâ gelmedi — İĞÜŞÖÇ ığüşöç", "شکایت درباره سفارش ۱۲۳"]
     )
     assert imap.seen() == [1, 2, 3]
-    assert sum(c.split()[1:3] == ["UID", "STORE"] for c in imap.commands) == 3
+    # Read without marking (BODY.PEEK), then marked seen at once after the batch committed.
+    fetches = [c for c in imap.commands if c.split()[1:3] == ["UID", "FETCH"]]
+    assert all("RFC822)" not in c for c in fetches), fetches
+    assert any(c.endswith("1,2,3 (UID BODY.PEEK[])") for c in fetches), fetches
+    stores = [c for c in imap.commands if c.split()[1:3] == ["UID", "STORE"]]
+    assert [c.split()[3] for c in stores] == ["1,2,3"]
     state = _state()
     assert (state.uid_validity, state.last_uid, state.polled_at, state.last_error) == (
         1,
@@ -99,27 +104,141 @@ def test_wrong_credentials_are_recorded_and_nothing_moves(imap, queue, settings)
     assert not Ticket.objects.exists() and imap.seen() == []
 
 
-def test_a_failure_while_storing_stops_before_that_message(imap, queue, agent, monkeypatch):
+def _failing_on(monkeypatch, subject_part: str, error: BaseException):
+    """Make storing the message whose subject contains ``subject_part`` raise ``error``
+    after the ticket services have written part of it."""
+    from vefa.service.services import tickets
+
+    real = tickets._message
+
+    def flaky(**kwargs):
+        if subject_part in kwargs["ticket"].subject:
+            raise error
+        return real(**kwargs)
+
+    monkeypatch.setattr(tickets, "_message", flaky)
+
+
+def test_a_failure_while_storing_keeps_the_others_and_is_taken_again(
+    imap, queue, agent, customer, monkeypatch
+):
+    imap.add((EML / "tr_new_ticket.eml").read_bytes())
+    imap.add((EML / "tr_windows1254.eml").read_bytes())  # "Fatura adresi düzeltme …"
+    imap.add((EML / "fa_persian.eml").read_bytes())
+    _failing_on(monkeypatch, "Fatura", RuntimeError("database went away"))
+    assert imap_poll() == 1
+    state = _state()
+    assert state.last_uid == 1 and "database went away" in state.last_error
+    assert "UID 2" in state.last_error
+    # The other two are stored and marked seen; the failed one is neither stored (no ticket,
+    # no contact-history entry, no number used) nor marked.
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == sorted(
+        ["Siparişim hâlâ gelmedi — İĞÜŞÖÇ ığüşöç", "شکایت درباره سفارش ۱۲۳"]
+    )
+    assert TicketMessage.objects.count() == 2
+    assert imap.seen() == [1, 3]
+    numbers = sorted(Ticket.objects.values_list("number", flat=True))
+    assert [n[-6:] for n in numbers] == ["000001", "000002"]
+    # The next run takes the second message again; the third is recognised as known.
+    monkeypatch.undo()
+    assert imap_poll() == 2
+    assert Ticket.objects.count() == 3 and TicketMessage.objects.count() == 3
+    state = _state()
+    assert state.last_uid == 3 and state.last_error == ""
+    assert imap.seen() == [1, 2, 3]
+
+
+def test_a_refused_message_is_marked_seen_and_skipped(imap, queue, agent, monkeypatch):
+    from vefa.common.errors import ValidationFailed
+
+    imap.add((EML / "tr_new_ticket.eml").read_bytes())
+    imap.add((EML / "tr_windows1254.eml").read_bytes())
+    _failing_on(monkeypatch, "Siparişim", ValidationFailed("no", fields={"body": ["Bad."]}))
+    assert imap_poll() == 2
+    assert list(Ticket.objects.values_list("subject", flat=True)) == [
+        "Fatura adresi düzeltme - Eskişehir"
+    ]
+    assert imap.seen() == [1, 2] and _state().last_uid == 2 and _state().last_error == ""
+
+
+def test_a_batch_that_cannot_commit_stores_and_marks_nothing(imap, queue, agent, monkeypatch):
     from vefa.service.services import email as email_services
 
     imap.add((EML / "tr_new_ticket.eml").read_bytes())
     imap.add((EML / "tr_windows1254.eml").read_bytes())
-    real = email_services.inbound_process
+    real = email_services._deliver
     calls = {"n": 0}
 
-    def flaky(*, raw, mailbox=""):
+    def deliver(parsed, **kwargs):
         calls["n"] += 1
+        result = real(parsed, **kwargs)
         if calls["n"] == 2:
-            raise RuntimeError("database went away")
-        return real(raw=raw, mailbox=mailbox)
+            # The database connection broke after the first message: the transaction as a
+            # whole is lost (Django marks it for rollback).
+            from django.db import transaction
 
-    monkeypatch.setattr(email_services, "inbound_process", flaky)
-    assert imap_poll() == 1
+            transaction.set_rollback(True)
+        return result
+
+    monkeypatch.setattr(email_services, "_deliver", deliver)
+    assert imap_poll() == 0
     state = _state()
-    assert state.last_uid == 1 and "database went away" in state.last_error
-    # The next run takes the second message again.
-    assert imap_poll() == 1
-    assert Ticket.objects.count() == 2 and _state().last_error == ""
+    assert state.last_uid == 0 and "BatchAborted" in state.last_error
+    assert not Ticket.objects.exists() and imap.seen() == []
+    monkeypatch.undo()
+    assert imap_poll() == 2 and Ticket.objects.count() == 2
+
+
+def test_a_process_stopped_before_marking_loses_nothing(imap, queue, agent, monkeypatch):
+    """Killed after the commit, before the messages were marked and the UID moved on: the
+    next run fetches them again and recognises them (no second ticket)."""
+    from vefa.service.services import email as email_services
+
+    imap.add((EML / "tr_new_ticket.eml").read_bytes())
+    imap.add((EML / "tr_windows1254.eml").read_bytes())
+    real_batch = email_services.inbound_process_batch
+
+    def committed_then_killed(raws, **kwargs):
+        real_batch(raws, **kwargs)
+        raise KeyboardInterrupt  # the process stops here
+
+    monkeypatch.setattr(email_services, "inbound_process_batch", committed_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        imap_poll()
+    assert Ticket.objects.count() == 2 and imap.seen() == []
+    assert _state().last_uid == 0
+    monkeypatch.undo()
+    assert imap_poll() == 2
+    assert Ticket.objects.count() == 2 and TicketMessage.objects.count() == 2
+    assert imap.seen() == [1, 2] and _state().last_uid == 2
+
+
+def test_many_messages_go_in_batches(imap, queue, agent, monkeypatch):
+    from email.message import EmailMessage
+
+    from vefa.service.services import email as email_services
+
+    monkeypatch.setattr(email_services, "IMAP_COMMIT_MESSAGES", 3)
+    for n in range(7):
+        message = EmailMessage()
+        message["From"] = f"sender{n}@example.com"
+        message["To"] = "support@vefa.example"
+        message["Subject"] = f"Soru {n}"
+        message["Message-ID"] = f"<batch-{n}@example.com>"
+        message.set_content("Merhaba")
+        imap.add(message.as_bytes())
+    assert imap_poll() == 7
+    assert Ticket.objects.count() == 7 and imap.seen() == list(range(1, 8))
+    stores = [c.split()[3] for c in imap.commands if c.split()[1:3] == ["UID", "STORE"]]
+    assert stores == ["1,2,3", "4,5,6", "7"]
+
+
+def test_batches_by_size():
+    from vefa.service.services.email import IMAP_COMMIT_BYTES, _batches
+
+    big = IMAP_COMMIT_BYTES
+    assert _batches([1, 2, 3, 4], {1: 10, 2: big, 3: 10, 4: 10}) == [[1], [2], [3, 4]]
+    assert _batches([], {}) == []
 
 
 def test_nothing_configured_means_no_polling(settings):

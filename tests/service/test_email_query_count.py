@@ -14,7 +14,7 @@ from tests.customers.factories import make_customer
 from vefa.platform.models import ChangeLogEntry
 from vefa.service.choices import TicketStatus
 from vefa.service.models import Ticket
-from vefa.service.services.email import inbound_process
+from vefa.service.services.email import inbound_process, inbound_process_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,48 @@ def test_a_reply_to_an_open_ticket_stores_when_the_customer_wrote(
     assert (
         ChangeLogEntry.objects.filter(model="service.ticket", object_id=ticket.pk).count() == logged
     )
+
+
+# In a batch (one transaction, a savepoint per message), what one more message costs inside
+# the batch's transaction; the search index follows once per batch after its commit.
+BATCH_NEW_TICKET = 43
+BATCH_REPLY = 26
+
+
+def _batch_queries(raws: list[bytes]) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        results = inbound_process_batch(raws)
+    assert all(r.status in ("created", "threaded") for r in results), results
+    return len(ctx.captured_queries)
+
+
+def test_one_more_message_in_a_batch(warm, agent):
+    for n in range(6):
+        make_customer(primary_email=f"c{n}@example.com", owner=agent, team=agent.team)
+    one = _batch_queries([mail(sender="c0@example.com", message_id="<b-0@example.com>")])
+    five = _batch_queries(
+        [mail(sender=f"c{n}@example.com", message_id=f"<b-{n}@example.com>") for n in range(1, 6)]
+    )
+    assert (five - one) / 4 == expected(BATCH_NEW_TICKET)
+    replies = _batch_queries(
+        [
+            mail(
+                sender=f"c{n}@example.com",
+                message_id=f"<r-{n}@example.com>",
+                in_reply_to=f"<b-{n}@example.com>",
+                subject="Re: Kargo",
+            )
+            for n in range(1, 6)
+        ]
+    )
+    reply = _batch_queries(
+        [
+            mail(
+                sender="c0@example.com",
+                message_id="<r-0@example.com>",
+                in_reply_to="<b-0@example.com>",
+                subject="Re: Kargo",
+            )
+        ]
+    )
+    assert (replies - reply) / 4 == expected(BATCH_REPLY)

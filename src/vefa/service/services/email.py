@@ -61,7 +61,11 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|ynt|ilt|odg|ПР|Отг|پا�
 # What the ticket services accept as a message (bytes of UTF-8), with room for notes.
 MAX_STORED_BODY_BYTES = 90 * 1024
 SYNTHETIC_ID_DOMAIN = "@no-message-id.invalid>"
+# At most this many messages a poll; stored in transactions of at most this many messages
+# and about this many bytes of raw mail.
 IMAP_BATCH = 200
+IMAP_COMMIT_MESSAGES = 50
+IMAP_COMMIT_BYTES = 32 * 1024 * 1024
 IMAP_TIMEOUT = 30
 MAX_DELIVERY_ERROR = 500
 
@@ -70,10 +74,13 @@ MAX_DELIVERY_ERROR = 500
 class InboundResult:
     """What became of one inbound message."""
 
-    status: str  # "created", "threaded", "duplicate" or "ignored"
+    # "created", "threaded", "duplicate" or "ignored"; in a batch also "refused" (the rules
+    # refuse the message) or "failed" (an unexpected error; nothing of it was stored).
+    status: str
     message: TicketMessage | None = None
     ticket: Ticket | None = None
     reason: str = ""
+    error: BaseException | None = None
 
     @property
     def threaded(self) -> bool:
@@ -313,15 +320,27 @@ def _store(deliver: Any, files: list[UploadedFile]) -> Any:
                 refused.append(messages[0] if messages else f"{upload.name}")
 
 
+def _parse(raw: bytes) -> ParsedEmail:
+    trim = bool(getattr(settings, "VEFA_SERVICE_INBOUND_TRIM_QUOTES", True))
+    return parse_message(raw, trim_quotes=trim)
+
+
 def inbound_process(*, raw: bytes, mailbox: str = "") -> InboundResult:
-    """Take in one raw message and say what became of it (see the module's description)."""
+    """Take in one raw message and say what became of it (see the module's description).
+    Raises ``ValidationFailed`` (``MessageTooLarge``) for a message that cannot be taken."""
+    return _deliver(_parse(raw), mailbox=mailbox, queues=None)
+
+
+def _deliver(
+    parsed: ParsedEmail, *, mailbox: str, queues: list[tuple[int, str, bool]] | None
+) -> InboundResult:
+    """Store one parsed message in a transaction of its own (a savepoint inside a batch)."""
     from vefa.service.services.tickets import ticket_create_with_message, ticket_message_add
 
-    trim = bool(getattr(settings, "VEFA_SERVICE_INBOUND_TRIM_QUOTES", True))
-    parsed = parse_message(raw, trim_quotes=trim)
     if parsed.is_automatic:
         return InboundResult(status="ignored", reason=parsed.auto_reason)
-    queues = _queue_addresses()
+    if queues is None:
+        queues = _queue_addresses()
     if parsed.from_email and parsed.from_email in _own_addresses(queues):
         return InboundResult(status="ignored", reason="own-address")
     with transaction.atomic():
@@ -396,6 +415,62 @@ def inbound_process(*, raw: bytes, mailbox: str = "") -> InboundResult:
 
         ticket, first = _store(create, files)
         return InboundResult(status="created", message=first, ticket=ticket)
+
+
+class BatchAborted(Exception):
+    """The batch's transaction can no longer commit (the database failed under a message);
+    nothing of the batch was stored."""
+
+
+def inbound_process_batch(raws: Sequence[bytes], *, mailbox: str = "") -> list[InboundResult]:
+    """Take in several raw messages in one transaction, each in a savepoint of its own; one
+    result per message, in order.
+
+    A message that cannot be taken is reported in its result and the others are stored:
+    ``refused`` for a message the rules refuse (too large …, it will never be taken) and
+    ``failed`` for an unexpected error (logged; taking it again may work). Nothing of a failed
+    message is left half-written. Everything that runs after a commit (the search index,
+    notifications by e-mail) runs once for the batch, and per-run lookups (the queues'
+    addresses, custom-field definitions) are read once. The messages are durable when this
+    returns; if the transaction itself fails (``BatchAborted`` or a database error is
+    raised), none of them is stored.
+
+    Inside a transaction of the caller's, the batch is part of it (and so is its commit).
+    """
+    from vefa.platform.custom_fields import definitions_cached
+    from vefa.platform.search.indexer import deferred
+
+    items: list[ParsedEmail | InboundResult] = []
+    for raw in raws:  # outside the transaction: reading takes time and needs no lock
+        try:
+            items.append(_parse(raw))
+        except ValidationFailed as exc:
+            items.append(InboundResult(status="refused", reason=str(exc.message), error=exc))
+        except Exception as exc:
+            logger.exception("could not read an inbound message")
+            items.append(InboundResult(status="failed", reason=_failure(exc), error=exc))
+    results: list[InboundResult] = []
+    with deferred(), definitions_cached(), transaction.atomic():
+        queues = _queue_addresses()
+        for item in items:
+            if isinstance(item, InboundResult):
+                results.append(item)
+                continue
+            try:
+                results.append(_deliver(item, mailbox=mailbox, queues=queues))
+            except ValidationFailed as exc:
+                results.append(InboundResult(status="refused", reason=str(exc.message), error=exc))
+            except Exception as exc:
+                logger.exception("could not store the inbound message %s", item.message_id)
+                results.append(InboundResult(status="failed", reason=_failure(exc), error=exc))
+            if transaction.get_rollback():
+                # The savepoint could not be rolled back: the transaction is lost as a whole.
+                raise BatchAborted(results[-1].reason)
+    return results
+
+
+def _failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:MAX_DELIVERY_ERROR]
 
 
 def inbound_receive(*, raw: bytes, mailbox: str = "") -> TicketMessage | None:
@@ -586,19 +661,66 @@ def _check(result: tuple[str, Any], what: str) -> Any:
     return data
 
 
-def _fetched_bytes(data: Any) -> bytes | None:
+_FETCHED_UID = re.compile(rb"\bUID (\d+)")
+
+
+def _fetched(data: Any) -> dict[int, bytes]:
+    """The raw messages of a ``UID FETCH`` answer, by UID."""
+    found: dict[int, bytes] = {}
     for item in data or []:
         if isinstance(item, tuple) and len(item) >= 2 and isinstance(item[1], bytes):
-            return item[1]
-    return None
+            match = _FETCHED_UID.search(item[0] if isinstance(item[0], bytes) else b"")
+            if match:
+                found[int(match.group(1))] = item[1]
+    return found
+
+
+def _sizes(data: Any) -> dict[int, int]:
+    """``UID FETCH (UID RFC822.SIZE)`` answers, by UID."""
+    sizes: dict[int, int] = {}
+    for item in data or []:
+        line = item[0] if isinstance(item, tuple) else item
+        if isinstance(line, bytes):
+            uid, size = _FETCHED_UID.search(line), re.search(rb"RFC822\.SIZE (\d+)", line)
+            if uid and size:
+                sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _batches(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:
+    """UIDs in batches of at most ``IMAP_COMMIT_MESSAGES`` messages and about
+    ``IMAP_COMMIT_BYTES`` (a larger message is a batch of its own)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for uid in uids:
+        add = sizes.get(uid, 0)
+        if current and (len(current) >= IMAP_COMMIT_MESSAGES or size + add > IMAP_COMMIT_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(uid)
+        size += add
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _uid_set(uids: Sequence[int]) -> str:
+    return ",".join(str(uid) for uid in uids)
 
 
 def imap_poll(*, now: datetime.datetime | None = None) -> int:
-    """Take in the mailbox's new messages (UIDs above the last one taken), mark them seen;
-    returns how many were taken in. Nothing configured: nothing to do (0).
+    """Take in the mailbox's new messages (UIDs above the last one taken); returns how many
+    were taken in. Nothing configured: nothing to do (0).
 
-    A message that cannot be read is logged and skipped; an unexpected failure stops the run
-    before that message, which is fetched again next time (the Message-ID makes it harmless).
+    Messages are read without marking them (``BODY.PEEK[]``) and stored in batches, one
+    transaction each (``inbound_process_batch``); only after a batch committed are its
+    messages marked seen on the server and the last UID taken moved on. A process stopped
+    half way therefore loses nothing: the uncommitted batch is fetched again next time, and a
+    message fetched twice is recognised by its Message-ID. A message the rules refuse (too
+    large …) is logged, marked seen and skipped. A message that fails unexpectedly is logged
+    and left unseen; the last UID stays before it, so the next run takes it again, and this
+    run stops after its batch (the other messages of the batch are stored).
     """
     config = imap_settings()
     if config is None:
@@ -623,21 +745,43 @@ def imap_poll(*, now: datetime.datetime | None = None) -> int:
         data = _check(client.uid("SEARCH", f"UID {state.last_uid + 1}:*"), "UID SEARCH")
         uids = sorted(
             int(u) for u in (data[0] or b"").split() if u.isdigit() and int(u) > state.last_uid
-        )
+        )[:IMAP_BATCH]
         mailbox = config.user if "@" in config.user else ""
-        for uid in uids[:IMAP_BATCH]:
-            raw = _fetched_bytes(_check(client.uid("FETCH", str(uid), "(RFC822)"), "UID FETCH"))
-            if raw is not None:
-                try:
-                    inbound_process(raw=raw, mailbox=mailbox)
-                except ValidationFailed as exc:
-                    logger.warning("inbound message UID %s refused: %s", uid, exc.message)
-            _check(client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), "UID STORE")
-            state.last_uid = uid
-            taken += 1
-            MailboxState.objects.filter(pk=state.pk).update(
-                uid_validity=state.uid_validity, last_uid=uid
+        sizes: dict[int, int] = {}
+        if uids:
+            sizes = _sizes(
+                _check(client.uid("FETCH", _uid_set(uids), "(UID RFC822.SIZE)"), "UID FETCH")
             )
+        for batch in _batches(uids, sizes):
+            fetched = _fetched(
+                _check(client.uid("FETCH", _uid_set(batch), "(UID BODY.PEEK[])"), "UID FETCH")
+            )
+            present = [uid for uid in batch if uid in fetched]
+            results = dict(
+                zip(
+                    present,
+                    inbound_process_batch([fetched[uid] for uid in present], mailbox=mailbox),
+                    strict=True,
+                )
+            )
+            # Committed: a message gone from the server meanwhile counts as taken.
+            failed = [uid for uid in present if results[uid].status == "failed"]
+            for uid in present:
+                if results[uid].status == "refused":
+                    logger.warning("inbound message UID %s refused: %s", uid, results[uid].reason)
+            seen = [uid for uid in present if uid not in failed]
+            if seen:
+                _check(client.uid("STORE", _uid_set(seen), "+FLAGS", "(\\Seen)"), "UID STORE")
+            done = [uid for uid in batch if not failed or uid < failed[0]]
+            taken += len(done)
+            if done:
+                state.last_uid = max(done)
+                MailboxState.objects.filter(pk=state.pk).update(
+                    uid_validity=state.uid_validity, last_uid=state.last_uid
+                )
+            if failed:
+                error = f"UID {failed[0]}: {results[failed[0]].reason}"[:MAX_DELIVERY_ERROR]
+                break
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:MAX_DELIVERY_ERROR]
         logger.warning("IMAP poll of %s failed: %s", config.key, error)
@@ -656,6 +800,7 @@ __all__ = [
     "customer_for_address",
     "imap_poll",
     "inbound_process",
+    "inbound_process_batch",
     "inbound_receive",
     "queue_for_recipients",
     "reply_address",
