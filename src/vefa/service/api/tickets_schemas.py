@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.urls import reverse
 from ninja import Schema
 from pydantic import Field
 
@@ -134,11 +135,39 @@ class TicketPageOut(Schema):
     previous_cursor: str | None
 
 
+class MessageUploadIn(Schema):
+    """The form fields of a message sent as ``multipart/form-data`` with its files."""
+
+    kind: MessageKind = Field(description="customer or reply (internal notes carry no files)")
+    # Checked by the service (at most 100 kB; may be empty when files are attached).
+    body: str = ""
+    send_email: bool = True
+
+
 class AttachmentOut(Schema):
+    """A file of a ticket message: its cleaned name, the type it is served as, its size and
+    SHA-256, and where to download it (only for callers who may see the ticket)."""
+
     id: int
+    message_id: int | None = None
     original_name: str
     content_type: str
     size: int
+    sha256: str
+    created_at: datetime.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_message_id(obj: Any) -> int | None:
+        return getattr(obj, "message_id", None)
+
+    @staticmethod
+    def resolve_download_url(obj: Any) -> str:
+        return reverse("api:service_ticket_attachment_download", args=[obj.ticket_id, obj.pk])
+
+
+class AttachmentListOut(Schema):
+    items: list[AttachmentOut]
 
 
 class MessageOut(Schema):
@@ -161,8 +190,31 @@ class MessageOut(Schema):
         interaction = getattr(obj, "interaction", None)
         if interaction is None:
             return []
-        return list(interaction.attachments.all())
+        files = list(interaction.attachments.all())
+        for attachment in files:
+            attachment.message_id, attachment.ticket_id = obj.pk, obj.ticket_id
+        return files
 
 
 class MessageListOut(Schema):
     items: list[MessageOut]
+
+
+class CsatOut(Schema):
+    """A CSAT invitation of the ticket or of a ticket merged into it (``ticket_id``)."""
+
+    id: int
+    ticket_id: int
+    ticket_number: str
+    score: int | None
+    comment: str
+    sent_at: datetime.datetime | None
+    responded_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_ticket_number(obj: Any) -> str:
+        return str(obj.ticket.number)
+
+
+class CsatListOut(Schema):
+    items: list[CsatOut]

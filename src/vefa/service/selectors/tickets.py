@@ -23,8 +23,11 @@ from vefa.service.models import Queue, SurveyInvitation, Ticket, TicketMessage
 if TYPE_CHECKING:
     from vefa.accounts.models import User
     from vefa.customers.models import Customer
+    from vefa.interactions.models import Attachment
 
 MAX_LIMIT = 100
+# The most files one ticket's list returns (a ticket takes at most 20 per message).
+MAX_ATTACHMENTS = 1000
 QUEUE_LIMIT = 50
 
 # The columns a row of the list and queue pages shows, with the badges' SLA fields and the
@@ -144,6 +147,53 @@ def ticket_messages(*, actor: User, ticket: Ticket) -> list[TicketMessage]:
         )
         .order_by("created_at", "id")
     )
+
+
+def _ticket_interactions(actor: User, ticket: Ticket) -> QuerySet[TicketMessage, Any]:
+    """The contact-history entries of the ticket's messages the actor may read."""
+    return (
+        restrict(TicketMessage.objects.all(), actor, "view")
+        .filter(ticket=ticket, interaction__isnull=False)
+        .values("interaction_id")
+    )
+
+
+def _marked(attachment: Attachment, ticket: Ticket) -> Attachment:
+    """The attachment with the message and ticket it belongs to (``message_id``,
+    ``ticket_id``), which the API's output and download link use."""
+    attachment.message_id = attachment.interaction.ticket_message.pk  # type: ignore[attr-defined]
+    attachment.ticket_id = ticket.pk  # type: ignore[attr-defined]
+    return attachment
+
+
+def ticket_attachments(*, actor: User, ticket: Ticket) -> list[Attachment]:
+    """The files of the ticket's messages (customer messages and replies carry them on their
+    contact-history entries), oldest first, each with ``message_id`` set."""
+    from vefa.interactions.models import Attachment
+
+    files = list(
+        Attachment.objects.filter(interaction_id__in=_ticket_interactions(actor, ticket))
+        .select_related("interaction__ticket_message")
+        .order_by("id")[:MAX_ATTACHMENTS]
+    )
+    return [_marked(attachment, ticket) for attachment in files]
+
+
+def ticket_attachment_get(*, actor: User, ticket: Ticket, pk: Any) -> Attachment:
+    """One file of one of the ticket's messages, or ``NotFound`` (also for a file of another
+    ticket or of a record the actor may not read)."""
+    from vefa.interactions.models import Attachment
+
+    attachment = (
+        Attachment.objects.filter(
+            pk=as_pk(pk), interaction_id__in=_ticket_interactions(actor, ticket)
+        )
+        .select_related("interaction__ticket_message")
+        .first()
+    )
+    if attachment is None:
+        raise not_found()
+    return _marked(attachment, ticket)
 
 
 def ticket_csat(*, actor: User, ticket: Ticket) -> list[SurveyInvitation]:

@@ -433,7 +433,7 @@ def _record_interaction(
 def _attach(
     actor: User | None, interaction: Interaction | None, files: Sequence[UploadedFile]
 ) -> None:
-    from vefa.interactions.services.attachments import attachment_add
+    from vefa.interactions.services.attachments import attachment_add, clean_file_name
 
     if not files:
         return
@@ -447,7 +447,8 @@ def _attach(
         try:
             attachment_add(actor=actor, interaction_id=interaction.pk, file=upload)
         except ValidationFailed as exc:
-            name = str(getattr(upload, "name", "") or "")[:100]
+            # The name as it would be stored: no directories, control or bidi characters.
+            name = clean_file_name(str(getattr(upload, "name", "") or ""))[:100]
             messages = [f"{name}: {m}" for values in exc.fields.values() for m in values]
             raise invalid({"attachments": messages or [str(exc.message)]}) from None
         except NotFound:
