@@ -8,6 +8,10 @@ assignment rules) are read by every service user and kept by administrators.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
+from functools import reduce
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -16,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from vefa.common.models import CustomFieldsMixin, TaggableMixin, VefaModel
 from vefa.sales.models import currency_field, money_field
 from vefa.service.choices import (
+    OPEN_STATUSES,
     ArticleStatus,
     ArticleVisibility,
     AssignmentMethod,
@@ -35,6 +40,34 @@ from vefa.service.choices import (
 )
 
 SERVICE_SETUP_POLICY = "service.queue"
+
+# SLA states in which at least one clock of a ticket may still be running.
+SLA_ACTIVE_STATES = (SlaState.RUNNING, SlaState.WARNING, SlaState.BREACHED)
+
+
+def _none_of(field: str, values: Iterable[str]) -> models.Q:
+    """``field`` is none of ``values``, as one ``NOT (field = value)`` term per value.
+
+    Partial-index conditions are written this way rather than as ``IN`` lists: SQLite uses
+    a partial index only for a query that repeats each term of its condition, and it does
+    not compare the bound parameters inside a query's ``IN`` list with the constants of the
+    index's condition (a single ``field = ?`` it does).
+    """
+    return reduce(operator.and_, (~models.Q(**{field: value}) for value in values))
+
+
+_SLA_ACTIVE = _none_of("sla_state", [s for s in SlaState if s not in SLA_ACTIVE_STATES])
+# The clocks the SLA evaluation still watches (conditions of the ticket's partial indexes,
+# repeated by the evaluation's queries): a running first-response clock not yet breached …
+WATCHED_FIRST_RESPONSE = _SLA_ACTIVE & models.Q(
+    first_responded_at__isnull=True, first_response_breached=False
+)
+# … a running resolution clock not yet breached …
+WATCHED_RESOLUTION = _SLA_ACTIVE & models.Q(resolution_breached=False)
+# … and an open breached ticket whose escalation (a reassignment) is still to be done.
+AWAITING_ESCALATION = _none_of(
+    "status", [s for s in TicketStatus if s not in OPEN_STATUSES]
+) & models.Q(sla_state=SlaState.BREACHED, escalated_at__isnull=True)
 
 
 class SetupModel(VefaModel):
@@ -261,7 +294,17 @@ class SlaPolicy(SetupModel):
 
 
 class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
-    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    """A ticket; its SLA clocks are described in ``vefa.service.services.sla`` (ADR 0010).
+
+    Indexes: every row version of a ticket gets an entry in each index whose condition it
+    meets, and the SLA evaluation rewrites tens of thousands of rows after downtime. So
+    foreign keys that lead a composite or partial index have no index of their own, the
+    number, Message-ID and requester e-mail have plain indexes (no ``LIKE`` pattern copies on
+    PostgreSQL: nothing searches them by prefix), and the evaluation's indexes hold only the
+    clocks it still watches, so a ticket it marks breached drops out of them.
+    """
+
+    number = models.CharField(_("number"), max_length=20, editable=False)
     subject = models.CharField(_("subject"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     customer = models.ForeignKey(
@@ -271,6 +314,7 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # ticket_customer leads with it
     )
     contact = models.ForeignKey(
         "customers.Customer",
@@ -279,9 +323,10 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
         null=True,
         blank=True,
         related_name="contact_for_tickets",
+        db_index=False,  # ticket_contact (the rows that have one)
     )
     # Who wrote in when they are not (yet) a known customer: e-mail and name as given.
-    requester_email = models.EmailField(_("requester e-mail"), blank=True, db_index=True)
+    requester_email = models.EmailField(_("requester e-mail"), blank=True)
     requester_name = models.CharField(_("requester name"), max_length=200, blank=True)
     type = models.CharField(
         _("type"), max_length=16, choices=TicketType.choices, default=TicketType.REQUEST
@@ -317,6 +362,7 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # ticket_queue_status leads with it
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -325,6 +371,7 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
         null=True,
         blank=True,
         related_name="service_tickets",
+        db_index=False,  # ticket_owner_status leads with it
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -360,6 +407,7 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
         blank=True,
         related_name="merged_tickets",
         editable=False,
+        db_index=False,  # ticket_merged_into (the rows that have one)
     )
 
     # Life cycle.
@@ -406,7 +454,7 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # E-mail threading: the Message-ID of the message that opened the ticket.
-    message_id = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
+    message_id = models.CharField(max_length=300, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False, default="")
 
     audit_exclude = ("updated_at", "search_text", "last_customer_message_at", "last_reply_at")
@@ -419,24 +467,38 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
             models.Index(fields=["queue", "status", "-id"], name="ticket_queue_status"),
             models.Index(fields=["owner", "status", "-id"], name="ticket_owner_status"),
             models.Index(fields=["customer", "-id"], name="ticket_customer"),
-            models.Index(fields=["sla_state", "resolution_due_at"], name="ticket_sla_due"),
-            # The clocks the SLA evaluation still watches lead with their breach flag (and
-            # the first response), so its range scans skip every settled ticket.
+            # The SLA evaluation's scans: only the clocks it still watches are indexed, so a
+            # ticket it marks (breach flag set, warning instant cleared, escalated) leaves
+            # these indexes instead of adding an entry to each. Its queries repeat the
+            # conditions (SQLite uses a partial index only for a query naming its terms).
             models.Index(
-                fields=[
-                    "first_response_breached",
-                    "first_responded_at",
-                    "sla_state",
-                    "first_response_due_at",
-                ],
+                fields=["first_response_due_at"],
+                condition=WATCHED_FIRST_RESPONSE,
                 name="ticket_sla_first_due",
             ),
             models.Index(
-                fields=["resolution_breached", "sla_state", "resolution_due_at"],
+                fields=["resolution_due_at"],
+                condition=WATCHED_RESOLUTION,
                 name="ticket_sla_resolution_due",
             ),
-            models.Index(fields=["first_response_warn_at"], name="ticket_sla_first_warn"),
-            models.Index(fields=["resolution_warn_at"], name="ticket_sla_warn"),
+            models.Index(
+                fields=["first_response_warn_at"],
+                condition=models.Q(first_response_warn_at__isnull=False),
+                name="ticket_sla_first_warn",
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                condition=models.Q(resolution_warn_at__isnull=False),
+                name="ticket_sla_warn",
+            ),
+            models.Index(fields=["id"], condition=AWAITING_ESCALATION, name="ticket_sla_escalate"),
+            # The list's rare SLA filter "breach soon" (the other states are common enough
+            # for its scan by number to fill a page soon).
+            models.Index(
+                fields=["-id"],
+                condition=models.Q(sla_state=SlaState.WARNING),
+                name="ticket_sla_warning",
+            ),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
             # Almost every ticket has no contact person, is merged into nothing and, once
             # closed, has an owner; indexing only the rows that have the value keeps these
@@ -457,7 +519,10 @@ class Ticket(VefaModel, CustomFieldsMixin, TaggableMixin):
                 condition=models.Q(owner__isnull=True),
                 name="ticket_unassigned",
             ),
+            models.Index(fields=["message_id"], name="ticket_message_id"),
+            models.Index(fields=["requester_email"], name="ticket_requester_email"),
         ]
+        constraints = [models.UniqueConstraint(fields=["number"], name="ticket_number_unique")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"

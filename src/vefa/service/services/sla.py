@@ -22,11 +22,14 @@ Clocks:
   missed. A ticket resolved before this was recorded gets the full resolution target.
 
 Warnings fire when the policy's ``warn_at_percent`` of a target has elapsed (in business
-minutes), breaches when the due time has passed. ``sla_evaluate`` sets both in bulk: one
-set-based UPDATE per chunk of tickets, and the state on the ticket rows (the warning instant
-cleared, ``sla_warned_at``, the breach flags, ``escalated_at``) is what makes each ticket
-and event notify exactly once: a ticket is only notified in the transaction that sets its
-flag, so a job run twice, or a worker that crashed half way, never notifies twice.
+minutes), breaches when the due time has passed. ``sla_evaluate`` finds them with range
+scans on the ticket's partial indexes of the clocks still watched (``due_breaches``,
+``due_warnings``, ``awaiting_reassignment``; a ticket it marks leaves those indexes) and sets
+both in bulk: one set-based UPDATE per chunk of tickets, and the state on the ticket rows
+(the warning instant cleared, ``sla_warned_at``, the breach flags, ``escalated_at``) is what
+makes each ticket and event notify exactly once: a ticket is only notified in the
+transaction that sets its flag, so a job run twice, or a worker that crashed half way, never
+notifies twice.
 
 Digests: per run, recipient and event (first-response or resolution warning or breach,
 escalation, reassignment), a recipient told about at most ``DIGEST_AFTER`` (5) tickets gets
@@ -53,7 +56,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -63,14 +66,21 @@ from vefa.accounts.models import User
 from vefa.common.errors import ValidationFailed
 from vefa.platform.models import Notification
 from vefa.platform.notifications import MAX_TEXT, email_configured
-from vefa.service.choices import OPEN_STATUSES, EscalationAction, SlaState, TicketStatus
-from vefa.service.models import SlaPolicy, Ticket
+from vefa.service.choices import EscalationAction, SlaState, TicketStatus
+from vefa.service.models import (
+    AWAITING_ESCALATION,
+    SLA_ACTIVE_STATES,
+    WATCHED_FIRST_RESPONSE,
+    WATCHED_RESOLUTION,
+    SlaPolicy,
+    Ticket,
+)
 from vefa.service.sla import BusinessClock, clock_for
 
 logger = logging.getLogger(__name__)
 
 # States in which at least one clock may still be running.
-ACTIVE_STATES = (SlaState.RUNNING, SlaState.WARNING, SlaState.BREACHED)
+ACTIVE_STATES = SLA_ACTIVE_STATES
 CHUNK = 500
 # Reassignments on breach a run makes at most (each is a full record update); the rest wait
 # for the next run, a minute later.
@@ -706,15 +716,43 @@ def _by(rows: Iterable[dict[str, Any]], field: str) -> dict[int, list[dict[str, 
     return groups
 
 
+# --- what falls due: each a range scan on one of the ticket's partial indexes (the queries
+# repeat the indexes' conditions, see ``Ticket.Meta.indexes``) ---------------------------------
+
+
+def due_breaches(now: dt.datetime) -> tuple[QuerySet[Ticket], QuerySet[Ticket]]:
+    """The tickets whose first-response, and whose resolution, target has passed unmarked."""
+    return (
+        Ticket.objects.filter(WATCHED_FIRST_RESPONSE, first_response_due_at__lt=now),
+        Ticket.objects.filter(WATCHED_RESOLUTION, resolution_due_at__lt=now),
+    )
+
+
+def due_warnings(now: dt.datetime, *, first: bool) -> QuerySet[Ticket]:
+    """The tickets whose first-response (or resolution) clock reached its warning share."""
+    if first:
+        return Ticket.objects.filter(
+            first_response_warn_at__lte=now,
+            sla_state__in=ACTIVE_STATES,
+            first_responded_at__isnull=True,
+        )
+    return Ticket.objects.filter(resolution_warn_at__lte=now, sla_state__in=ACTIVE_STATES)
+
+
+def awaiting_reassignment() -> QuerySet[Ticket]:
+    """Open breached tickets whose policy reassigns them and that are not escalated yet."""
+    return Ticket.objects.filter(
+        AWAITING_ESCALATION, sla_policy__escalation=EscalationAction.REASSIGN
+    ).order_by("pk")
+
+
 def _warnings(now: dt.datetime, notifier: _Notifier, counts: dict[str, int]) -> None:
     """Mark the due warnings of both clocks and tell the owners, in one transaction."""
     with transaction.atomic():
         for first in (True, False):
             field = "first_response_warn_at" if first else "resolution_warn_at"
             event = FIRST_RESPONSE_WARNING if first else RESOLUTION_WARNING
-            due = Ticket.objects.filter(**{f"{field}__lte": now}, sla_state__in=ACTIVE_STATES)
-            if first:
-                due = due.filter(first_responded_at__isnull=True)
+            due = due_warnings(now, first=first)
             rows = _mark(
                 due,
                 {
@@ -750,21 +788,14 @@ def _breaches(now: dt.datetime, notifier: _Notifier, counts: dict[str, int]) -> 
     a resolution breach, the escalation by notice): on PostgreSQL every row version costs
     an entry in each of the ticket table's indexes, which is most of a catch-up's time.
     """
-    first = Q(
-        first_response_due_at__lt=now,
-        first_responded_at__isnull=True,
-        first_response_breached=False,
-    )
-    resolution = Q(resolution_due_at__lt=now, resolution_breached=False)
-    active = Ticket.objects.filter(sla_state__in=ACTIVE_STATES)
+    first, resolution = due_breaches(now)
     # Two range scans, each on its own index, joined here.
     ids = sorted(
-        set(active.filter(first).values_list("pk", flat=True))
-        | set(active.filter(resolution).values_list("pk", flat=True))
+        set(first.values_list("pk", flat=True)) | set(resolution.values_list("pk", flat=True))
     )
     if not ids:
         return
-    due = active.filter(first | resolution)
+    due = first | resolution
     with transaction.atomic():
         first_rows: list[dict[str, Any]] = []
         resolution_rows: list[dict[str, Any]] = []
@@ -850,16 +881,7 @@ def _reassign_pending(
     """
     from vefa.platform.records import record_update
 
-    pending = list(
-        Ticket.objects.filter(
-            status__in=OPEN_STATUSES,
-            sla_state=SlaState.BREACHED,
-            escalated_at__isnull=True,
-            sla_policy__escalation=EscalationAction.REASSIGN,
-        )
-        .order_by("pk")
-        .values(*ROW_FIELDS)[:limit]
-    )
+    pending = list(awaiting_reassignment().values(*ROW_FIELDS)[:limit])
     if not pending:
         return 0
     notifier.load(r["sla_policy__escalate_to_id"] for r in pending)
