@@ -33,7 +33,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,48 +90,62 @@ class InboundResult:
 
 
 # What threading and the ticket services need of a matched customer (a narrow read).
-_CUSTOMER_FIELDS = ("id", "kind", "display_name", "primary_email", "owner_id", "team_id")
+def _customer_sql() -> tuple[str, str]:
+    """The two reads of ``customer_for_address`` as SQL: each runs for every inbound message,
+    and building them through the ORM cost more than running them. Names come from the
+    models; each branch uses its own index (contact points by address, customers by primary
+    e-mail, relationships by person)."""
+    customer = Customer._meta.db_table
+    point = Customer._meta.get_field("contact_points").related_model._meta.db_table  # type: ignore[union-attr]
+    link = Customer._meta.get_field("relationships_to").related_model._meta.db_table  # type: ignore[union-attr]
+    columns = ", ".join(f"c.{name}" for name in _CUSTOMER_COLUMNS)
+    # Names from the models, every value a parameter.
+    by_address = (
+        f"SELECT {', '.join(_CUSTOMER_COLUMNS)} FROM ("  # noqa: S608
+        f"SELECT {columns}, 0 AS found_by, "
+        "CASE WHEN p.is_primary THEN 0 ELSE 1 END AS point_order "
+        f"FROM {customer} c INNER JOIN {point} p ON p.customer_id = c.id "
+        "WHERE p.kind = %s AND p.normalized = %s AND c.merged_into_id IS NULL "
+        f"UNION ALL SELECT {columns}, 1 AS found_by, 0 AS point_order FROM {customer} c "
+        "WHERE c.primary_email = %s AND c.merged_into_id IS NULL"
+        ") found ORDER BY found_by, point_order, id LIMIT 1"
+    )
+    employer = (
+        f"SELECT {columns} FROM {customer} c "  # noqa: S608
+        f"INNER JOIN {link} r ON r.to_customer_id = c.id "
+        "WHERE r.from_customer_id = %s AND r.kind = %s "
+        "AND (r.end_date IS NULL OR r.end_date >= %s) AND c.merged_into_id IS NULL "
+        "ORDER BY r.start_date DESC, c.id LIMIT 1"
+    )
+    return by_address, employer
+
+
+_CUSTOMER_COLUMNS = ("id", "kind", "display_name", "primary_email", "owner_id", "team_id")
+_CUSTOMER_SQL: tuple[str, str] | None = None
 
 
 def customer_for_address(address: str) -> tuple[Customer | None, Customer | None]:
     """(customer, contact person) for an e-mail address; (None, None) when nobody has it.
 
-    Contact points come first (any of a customer's addresses), then the primary e-mail
-    column. A person who works at an organisation writes for it: the organisation is the
-    customer and the person the contact.
+    Contact points come first (any of a customer's addresses, the primary one first), then
+    the primary e-mail column. A person who works at an organisation writes for it: the
+    organisation is the customer and the person the contact.
     """
+    global _CUSTOMER_SQL
     if not address:
         return None, None
-    customers = Customer.objects.only(*_CUSTOMER_FIELDS)
-    found = (
-        customers.filter(
-            merged_into__isnull=True,
-            contact_points__kind="email",
-            contact_points__normalized=address,
-        )
-        .order_by("-contact_points__is_primary", "id")
-        .first()
-    )
-    if found is None:
-        found = (
-            customers.filter(primary_email=address, merged_into__isnull=True)
-            .order_by("id")[:1]
-            .first()
-        )
+    if _CUSTOMER_SQL is None:
+        _CUSTOMER_SQL = _customer_sql()
+    by_address, employer_sql = _CUSTOMER_SQL
+    found = next(iter(Customer.objects.raw(by_address, ["email", address, address])), None)
     if found is None:
         return None, None
     if found.kind != CustomerKind.PERSON:
         return found, None
-    today = timezone.localdate()
-    employer = (
-        customers.filter(
-            Q(relationships_to__end_date__isnull=True) | Q(relationships_to__end_date__gte=today),
-            relationships_to__from_customer=found,
-            relationships_to__kind=RelationshipKind.WORKS_AT,
-            merged_into__isnull=True,
-        )
-        .order_by("-relationships_to__start_date", "id")
-        .first()
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    employer = next(
+        iter(Customer.objects.raw(employer_sql, [found.pk, RelationshipKind.WORKS_AT, today])),
+        None,
     )
     if employer is not None:
         return employer, found
@@ -203,18 +216,27 @@ def _lock_message_id(message_id: str) -> None:
 
 def _known_ids(parsed: ParsedEmail) -> tuple[bool, int | None]:
     """Whether the message was seen before (its Message-ID is stored), and the id of the
-    ticket it answers by In-Reply-To / References (the nearest known one): two queries."""
+    ticket it answers by In-Reply-To / References (the nearest known one): one query."""
     candidates: list[str] = []
     for mid in [parsed.in_reply_to, *reversed(parsed.references)]:
         if mid and mid not in candidates and not mid.endswith(SYNTHETIC_ID_DOMAIN):
             candidates.append(mid)
     wanted = [parsed.message_id, *candidates]
-    by_message = dict(
-        TicketMessage.objects.filter(message_id__in=wanted)
-        .order_by("-id")
-        .values_list("message_id", "ticket_id")
+    marks = ", ".join(["%s"] * len(wanted))
+    # One statement for both tables (each by its Message-ID index); a message's own row
+    # first, the earliest message of a Message-ID wins, as a stored ticket's does.
+    sql = (
+        f"SELECT 0, message_id, ticket_id, id FROM {TicketMessage._meta.db_table} "  # noqa: S608
+        f"WHERE message_id IN ({marks}) "
+        f"UNION ALL SELECT 1, message_id, id, id FROM {Ticket._meta.db_table} "
+        f"WHERE message_id IN ({marks})"
     )
-    by_ticket = dict(Ticket.objects.filter(message_id__in=wanted).values_list("message_id", "id"))
+    by_message: dict[str, int] = {}
+    by_ticket: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*wanted, *wanted])
+        for source, mid, ticket_id, _id in sorted(cursor.fetchall(), key=lambda r: -r[3]):
+            (by_message if source == 0 else by_ticket)[mid] = ticket_id
     if parsed.message_id in by_message or parsed.message_id in by_ticket:
         return True, None
     for mid in candidates:
