@@ -19,11 +19,18 @@ a contact point only, a tenth of the people working at an organisation), then ge
 - 15 % multipart/alternative with HTML, 5 % HTML only; 15 % with a PDF or PNG attachment;
 - 5 % from unknown senders, 2 % automatic replies, 2 % delivered twice.
 
-Each message goes through ``inbound_receive`` (parse, deduplicate, thread, match the
-customer, open the ticket or add the message with its contact-history entry and attachments,
-commit). The rate is messages per second of wall time over the whole run; per-message
-p50/p95 are reported by kind. Written to ``bench/results/service-inbound.md`` (the section of
-the database in use is replaced). Target from the issue: ≥ 50 messages/s.
+The messages are taken in as the IMAP poll takes them: ``inbound_process_batch`` over
+``--batch`` messages at a time (parse, deduplicate, thread, match the customer, open the
+ticket or add the message with its contact-history entry and attachments, in one transaction
+with a savepoint per message; commit; the search index). ``--batch 1`` takes each message in
+a transaction of its own through ``inbound_process``, as the HTTP endpoint does. The rate is
+messages per second of wall time over the whole run; the time of each message inside the
+transaction is reported by kind, and the time until a batch is stored and indexed. Written
+to ``bench/results/service-inbound.md`` (the section of the database in use is replaced).
+Target from the issue: ≥ 50 messages/s.
+
+A ``DATABASE_URL`` naming another ``vefa_bench_…`` database uses that one instead (it is
+dropped and made afresh as well).
 """
 
 from __future__ import annotations
@@ -50,6 +57,16 @@ from bench.setup import setup as bench_setup
 
 RESULTS = Path(__file__).resolve().parent / "results" / "service-inbound.md"
 PG_NAME = "vefa_bench_service_inbound"
+# Messages per transaction by default: what the IMAP poll commits at once.
+BATCH = 50
+
+
+def pg_name() -> str:
+    """The PostgreSQL database: the one named in ``DATABASE_URL`` when it is a benchmark's own
+    (``vefa_bench_…``; it is dropped and made afresh), else ``PG_NAME``."""
+    name = os.environ.get("DATABASE_URL", "").rpartition("/")[2]
+    return name if name.startswith("vefa_bench_") else PG_NAME
+
 
 SUBJECTS = [
     ("Siparişim hâlâ gelmedi", "utf-8", "tr"),
@@ -319,45 +336,86 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--warmup", type=int, default=20, help="untimed first messages")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=BATCH,
+        help="messages per transaction, as the IMAP poll stores them (1: one transaction a "
+        "message, the HTTP endpoint's way)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     os.environ.setdefault("VEFA_DATA_DIR", "/tmp/vefa-bench-service-inbound")
-    bench_setup(PG_NAME, fresh=True)
+    bench_setup(pg_name(), fresh=True)
     from vefa.service.models import Ticket, TicketMessage
-    from vefa.service.services.email import inbound_process
+    from vefa.service.services import email as email_services
 
     rng = random.Random(args.seed)
     db = "PostgreSQL" if is_pg() else "SQLite"
+    batch = max(1, args.batch)
     env = make_setup(args.customers, rng)
+    # Statistics as a live database has them (autovacuum), so plans are the ones it would use.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     messages = generate(args.messages, env, rng)
     size = sum(len(raw) for _k, raw in messages)
     print(f"{db}: {args.customers:,} customers; {len(messages):,} messages, {size / 1e6:.1f} MB")
 
+    # Time spent on each message inside its transaction (a savepoint in a batch), by kind.
     per_kind: dict[str, list[float]] = {}
+    kinds: list[str] = []
+    deliver = email_services._deliver
+
+    def timed(parsed: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return deliver(parsed, **kwargs)
+        finally:
+            per_kind.setdefault(kinds.pop(0), []).append(time.perf_counter() - t0)
+
+    email_services._deliver = timed  # type: ignore[assignment]
     outcomes: dict[str, int] = {}
     # The first messages pay for imports and cold caches; they are taken in but not timed.
     warmup, messages = messages[: args.warmup], messages[args.warmup :]
-    for _kind, raw in warmup:
-        inbound_process(raw=raw)
+    for kind, raw in warmup:
+        kinds.append(kind)
+        email_services.inbound_process(raw=raw)
+    per_kind.clear()
+    # Wall time from the start of a batch to its messages being committed and indexed.
+    latencies: list[float] = []
     c0, w0 = cpu(), time.perf_counter()
-    for kind, raw in messages:
+    for start in range(0, len(messages), batch):
+        chunk = messages[start : start + batch]
+        kinds[:] = [kind for kind, _raw in chunk]
         t0 = time.perf_counter()
-        result = inbound_process(raw=raw)
-        per_kind.setdefault(kind, []).append(time.perf_counter() - t0)
-        outcomes[result.status] = outcomes.get(result.status, 0) + 1
+        if batch == 1:
+            results = [email_services.inbound_process(raw=chunk[0][1])]
+        else:
+            results = email_services.inbound_process_batch([raw for _kind, raw in chunk])
+        latencies.append(time.perf_counter() - t0)
+        for result in results:
+            outcomes[result.status] = outcomes.get(result.status, 0) + 1
     wall, used = time.perf_counter() - w0, cpu() - c0
+    email_services._deliver = deliver  # type: ignore[assignment]
     rate = len(messages) / wall
-    every = [t for times in per_kind.values() for t in times]
     per_core = len(messages) / used
     print(
         f"{rate:.0f} messages/s ({wall:.1f} s wall, {used:.1f} s CPU: {per_core:.0f} messages "
-        f"per CPU second); outcomes {outcomes}"
+        f"per CPU second, load {os.getloadavg()[0]:.1f}); outcomes {outcomes}"
     )
     tickets, stored = Ticket.objects.count(), TicketMessage.objects.count()
 
     if args.no_write:
         return 0
     load = os.getloadavg()
+    flags = f" --batch {batch}" if batch != BATCH else ""
+    stored_in = (
+        "One transaction a message"
+        if batch == 1
+        else f"Stored in transactions of {batch} messages (a savepoint each), as the IMAP poll does"
+    )
     lines = [
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
         f"({os.cpu_count()} CPUs, shared; load average {load[0]:.1f}), Python "
@@ -365,10 +423,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "```sh",
         (
-            f"DATABASE_URL=postgres://postgres@127.0.0.1:5432/{PG_NAME} "
-            "python -m bench.service_inbound"
+            f"DATABASE_URL=postgres://postgres@127.0.0.1:5432/{pg_name()} "
+            f"python -m bench.service_inbound{flags}"
             if is_pg()
-            else "VEFA_DATA_DIR=/tmp/vefa-bench-service-inbound python -m bench.service_inbound"
+            else "VEFA_DATA_DIR=/tmp/vefa-bench-service-inbound python -m "
+            f"bench.service_inbound{flags}"
         ),
         "```",
         "",
@@ -378,12 +437,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{outcomes.get('duplicate', 0):,} duplicates and {outcomes.get('ignored', 0):,} "
         f"automatic replies were recognised. Stored: {tickets:,} tickets, {stored:,} messages.",
         "",
-        f"**{rate:.0f} messages/s** end to end in wall time ({wall:.1f} s; p50 "
-        f"{percentile(every, 0.5) * 1000:.1f} ms, p95 {percentile(every, 0.95) * 1000:.1f} ms "
-        f"per message); the process used {used:.1f} s of CPU, "
-        f"{used / len(messages) * 1000:.1f} ms per message, i.e. **{per_core:.0f} messages per "
-        "CPU second** (the rate of this process on one unshared core). "
+        f"**{rate:.0f} messages/s** end to end in wall time ({wall:.1f} s); the process used "
+        f"{used:.1f} s of CPU, {used / len(messages) * 1000:.1f} ms per message, i.e. "
+        f"**{per_core:.0f} messages per CPU second** (the rate of this process on one unshared "
+        f"core). {stored_in}; until stored and indexed: p50 "
+        f"{percentile(latencies, 0.5) * 1000:.0f} ms, p95 "
+        f"{percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms. "
         f"{args.warmup} untimed messages first. Target: ≥ 50 messages/s.",
+        "",
+        "Time of a message inside its transaction (savepoint), by kind:",
         "",
         "| kind | messages | p50 ms | p95 ms | max ms |",
         "|---|---:|---:|---:|---:|",
