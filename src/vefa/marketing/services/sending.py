@@ -1,0 +1,760 @@
+"""Launching, pausing, resuming and cancelling campaigns, and the exactly-once sender.
+
+Launching draws the audience once: a ``CampaignRecipient`` row per customer (the ledger),
+the random hold-out control group and the A/B variants by weight. The background job then
+sends the pending rows in batches (``send_batch``), each over one connection, checking
+consent, address, suppression, caps and quiet hours just before sending. A row is claimed
+(``claimed_at``) at the moment the message is handed over for good; a claimed row is never
+sent again (docs/adr/0011-exactly-once-campaign-sending.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vefa.common.errors import ValidationFailed
+from vefa.customers.services._common import as_pk, get_for, invalid, not_found
+from vefa.marketing.choices import CampaignChannel, CampaignStatus, RecipientStatus
+from vefa.marketing.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignVariant,
+    MarketingSettings,
+    TemplateVersion,
+)
+from vefa.marketing.rendering import pick_version, points_balance, render_message
+from vefa.marketing.selectors.sending import judge, marketing_settings
+from vefa.platform.records import record_update
+
+if TYPE_CHECKING:
+    from vefa.accounts.models import User
+    from vefa.customers.models import Customer
+    from vefa.platform.models import Job
+
+logger = logging.getLogger(__name__)
+
+SEND_JOB = "marketing.send"
+BATCH_SIZE = 200
+MAX_ATTEMPTS = 5
+RETRY_AFTER = datetime.timedelta(minutes=15)
+TOKEN_BYTES = 16  # 32 hexadecimal characters
+INSERT_CHUNK = 2000
+INTERACTION_KIND: dict[str, str] = {
+    CampaignChannel.EMAIL: "email",
+    CampaignChannel.SMS: "sms",
+    CampaignChannel.LETTER: "letter",
+    CampaignChannel.PHONE: "call",
+}
+ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
+
+
+def new_token() -> str:
+    return secrets.token_hex(TOKEN_BYTES)
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def _variants_ready(campaign: Campaign) -> list[CampaignVariant]:
+    variants = list(
+        CampaignVariant.objects.filter(campaign=campaign)
+        .select_related("template")
+        .prefetch_related("template__versions")
+        .order_by("code")
+    )
+    return [
+        v
+        for v in variants
+        if v.template.channel == campaign.channel and list(v.template.versions.all())
+    ]
+
+
+def campaign_problems(campaign: Campaign) -> dict[str, list[str]]:
+    """What keeps the campaign from being launched, by field (empty when complete)."""
+    errors: dict[str, list[str]] = {}
+    if campaign.status != CampaignStatus.DRAFT:
+        errors["status"] = [_("Only a draft campaign can be launched.")]
+    if campaign.journey_id is None and not campaign.segments.exists():
+        errors["segments"] = [_("Choose at least one segment as the audience.")]
+    if not _variants_ready(campaign):
+        errors["variants"] = [
+            _("Add a variant whose template is for this channel and has a version.")
+        ]
+    return errors
+
+
+# --- launching ------------------------------------------------------------------------------
+
+
+def _weighted(variants: list[CampaignVariant], rng: random.Random) -> CampaignVariant:
+    return rng.choices(variants, weights=[max(1, v.weight) for v in variants], k=1)[0]
+
+
+def _insert(rows: list[CampaignRecipient]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        CampaignRecipient.objects.bulk_create(
+            rows[start : start + INSERT_CHUNK], ignore_conflicts=True
+        )
+
+
+def _audience_ids(campaign: Campaign) -> list[int]:
+    from vefa.marketing.selectors.segments import audience_queryset
+
+    segment_ids = list(campaign.segments.values_list("pk", flat=True))
+    exclusion_ids = list(campaign.exclusions.values_list("pk", flat=True))
+    queryset = audience_queryset(segment_ids=segment_ids, exclusion_ids=exclusion_ids)
+    return list(queryset.order_by("pk").values_list("pk", flat=True).distinct())
+
+
+def campaign_launch(*, actor: User, campaign_id: Any) -> Campaign:
+    """Draw the audience once, write the recipients' ledger and queue the sending job.
+
+    A campaign with a start time in the future waits (``scheduled``) until then.
+    """
+    with transaction.atomic():
+        campaign = get_for(Campaign.objects.all(), actor=actor, pk=campaign_id)
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        errors = campaign_problems(campaign)
+        if errors:
+            raise invalid(errors)
+        variants = _variants_ready(campaign)
+        ids = _audience_ids(campaign)
+        if not ids:
+            raise invalid({"segments": [_("The audience is empty.")]})
+        rng = random.SystemRandom()
+        control = set(rng.sample(ids, k=len(ids) * campaign.control_percent // 100))
+        rows = [
+            CampaignRecipient(
+                campaign_id=campaign.pk,
+                customer_id=pk,
+                status=RecipientStatus.CONTROL if pk in control else RecipientStatus.PENDING,
+                variant=None if pk in control else _weighted(variants, rng),
+                token=new_token(),
+            )
+            for pk in ids
+        ]
+        _insert(rows)
+        now = timezone.now()
+        later = campaign.starts_at is not None and campaign.starts_at > now
+        campaign = record_update(
+            campaign,
+            actor=actor,
+            data={
+                "status": CampaignStatus.SCHEDULED if later else CampaignStatus.SENDING,
+                "audience_drawn_at": now,
+                "started_at": None if later else now,
+            },
+        )
+        if not later:
+            start_sending(campaign, actor=actor)
+    return campaign
+
+
+def start_sending(campaign: Campaign, *, actor: User | None) -> Job | None:
+    """Queue the sending job unless one is already queued or running for the campaign."""
+    from vefa.platform.jobs import job_start
+    from vefa.platform.models import Job
+
+    running = Job.objects.filter(
+        kind=SEND_JOB,
+        params__campaign_id=campaign.pk,
+        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+    ).exists()
+    if running:
+        return None
+    return job_start(
+        actor=actor,
+        kind=SEND_JOB,
+        title=_("Sending “%(name)s”") % {"name": campaign.name[:150]},
+        params={"campaign_id": campaign.pk},
+    )
+
+
+def _change_status(
+    *, actor: User, campaign_id: Any, allowed: Iterable[str], to: str, message: str
+) -> Campaign:
+    with transaction.atomic():
+        campaign = get_for(Campaign.objects.all(), actor=actor, pk=campaign_id)
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status not in allowed:
+            raise invalid({"status": [message]})
+        data: dict[str, Any] = {"status": to}
+        if to == CampaignStatus.CANCELLED:
+            data["finished_at"] = timezone.now()
+        return record_update(campaign, actor=actor, data=data)
+
+
+def campaign_pause(*, actor: User, campaign_id: Any) -> Campaign:
+    """Stop sending after the batch in flight; nothing is lost, ``campaign_resume`` goes on."""
+    return _change_status(
+        actor=actor,
+        campaign_id=campaign_id,
+        allowed=ACTIVE,
+        to=CampaignStatus.PAUSED,
+        message=_("Only a scheduled or sending campaign can be paused."),
+    )
+
+
+def campaign_resume(*, actor: User, campaign_id: Any) -> Campaign:
+    campaign = _change_status(
+        actor=actor,
+        campaign_id=campaign_id,
+        allowed=(CampaignStatus.PAUSED,),
+        to=CampaignStatus.SENDING,
+        message=_("Only a paused campaign can be resumed."),
+    )
+    with transaction.atomic():
+        start_sending(campaign, actor=actor)
+    return campaign
+
+
+def campaign_cancel(*, actor: User, campaign_id: Any) -> Campaign:
+    """Stop for good: the recipients not yet sent to stay unsent."""
+    return _change_status(
+        actor=actor,
+        campaign_id=campaign_id,
+        allowed=(*ACTIVE, CampaignStatus.PAUSED, CampaignStatus.DRAFT),
+        to=CampaignStatus.CANCELLED,
+        message=_("This campaign has already ended."),
+    )
+
+
+def send_to_customers(
+    *,
+    campaign_id: int,
+    customer_ids: list[int],
+    occasion: str,
+    not_before: datetime.datetime | None = None,
+) -> int:
+    """Add recipients to a journey's campaign for ``occasion`` and queue sending; returns
+    how many were new. No control group; the same customer and occasion twice adds nothing."""
+    occasion = str(occasion or "")[:64]
+    if not_before is not None and timezone.is_naive(not_before):
+        raise ValidationFailed(
+            _("Please correct the errors below."),
+            fields={"not_before": [_("Give a time with its time zone.")]},
+        )
+    with transaction.atomic():
+        campaign = Campaign.objects.filter(pk=as_pk(campaign_id)).first()
+        if campaign is None:
+            raise not_found()
+        variants = _variants_ready(campaign)
+        if not variants:
+            raise invalid({"variants": [_("Add a variant whose template is for this channel.")]})
+        wanted = list(dict.fromkeys(int(pk) for pk in customer_ids))
+        existing = set(
+            CampaignRecipient.objects.filter(
+                campaign=campaign, occasion=occasion, customer_id__in=wanted
+            ).values_list("customer_id", flat=True)
+        )
+        rng = random.SystemRandom()
+        rows = [
+            CampaignRecipient(
+                campaign_id=campaign.pk,
+                customer_id=pk,
+                occasion=occasion,
+                variant=_weighted(variants, rng),
+                not_before=not_before,
+                token=new_token(),
+            )
+            for pk in wanted
+            if pk not in existing
+        ]
+        _insert(rows)
+        created = CampaignRecipient.objects.filter(token__in=[row.token for row in rows]).count()
+        if created:
+            updates: dict[str, Any] = {}
+            if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.COMPLETED):
+                updates["status"] = CampaignStatus.SENDING
+                updates["finished_at"] = None
+            if campaign.audience_drawn_at is None:
+                updates["audience_drawn_at"] = timezone.now()
+            if campaign.started_at is None:
+                updates["started_at"] = timezone.now()
+            if updates:
+                Campaign.objects.filter(pk=campaign.pk).update(**updates)
+                for key, value in updates.items():
+                    setattr(campaign, key, value)
+            if campaign.status == CampaignStatus.SENDING:
+                start_sending(campaign, actor=None)
+    return created
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    refused: int = 0
+    waiting: int = 0
+    deferred: int = 0
+    finished: bool = False
+    details: dict[str, int] = field(default_factory=dict)
+
+
+def recover_interrupted(campaign_id: int) -> int:
+    """Rows claimed by a sender that died before recording the result were handed over
+    (the claim is written just before the end of the message): record them as sent."""
+    rows = list(
+        CampaignRecipient.objects.filter(
+            campaign_id=campaign_id, status=RecipientStatus.PENDING, claimed_at__isnull=False
+        ).select_related("campaign")
+    )
+    if not rows:
+        return 0
+    for row in rows:
+        row.status = RecipientStatus.SENT
+        row.sent_at = row.claimed_at
+    CampaignRecipient.objects.bulk_update(rows, ["status", "sent_at"])
+    record_contact_history(rows)
+    return len(rows)
+
+
+def _claim(row: CampaignRecipient, *, address: str, language: str, message_id: str) -> bool:
+    """Claim the row for good in its own committed transaction; ``False`` when taken."""
+    with transaction.atomic():
+        claimed = CampaignRecipient.objects.filter(
+            pk=row.pk, status=RecipientStatus.PENDING, claimed_at__isnull=True
+        ).update(
+            claimed_at=timezone.now(),
+            address=address,
+            language=language,
+            message_id=message_id,
+            attempts=F("attempts") + 1,
+        )
+    return claimed == 1
+
+
+def _message_id(token: str, sender: str) -> str:
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<{token}@{domain}>"
+
+
+class _Pace:
+    """At most ``rate`` hand-overs per second."""
+
+    def __init__(self, rate: int) -> None:
+        self.interval = 1.0 / max(1, rate)
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = max(now, self.next_at) + self.interval
+
+
+def _sender(campaign: Campaign, rules: MarketingSettings) -> tuple[str, str, str]:
+    from django.conf import settings
+
+    address = campaign.from_email or rules.from_email or str(settings.DEFAULT_FROM_EMAIL)
+    name = campaign.from_name or rules.from_name
+    reply_to = campaign.reply_to or rules.reply_to
+    return address, name, reply_to
+
+
+def _due_rows(campaign: Campaign, now: datetime.datetime, limit: int) -> list[CampaignRecipient]:
+    return list(
+        CampaignRecipient.objects.filter(
+            campaign=campaign, status=RecipientStatus.PENDING, claimed_at__isnull=True
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .select_related("customer", "variant")
+        .order_by("id")[:limit]
+    )
+
+
+def _versions(campaign: Campaign) -> dict[int, tuple[list[TemplateVersion], str, str]]:
+    """Per variant: its template's versions, default language and subject override."""
+    found = {}
+    for variant in CampaignVariant.objects.filter(campaign=campaign).select_related("template"):
+        versions = list(TemplateVersion.objects.filter(template_id=variant.template_id))
+        found[variant.pk] = (versions, variant.template.default_language, variant.subject)
+    return found
+
+
+def _mark(rows: list[CampaignRecipient], fields: list[str]) -> None:
+    if rows:
+        CampaignRecipient.objects.bulk_update(rows, fields, batch_size=500)
+
+
+def send_batch(
+    campaign_id: int,
+    *,
+    limit: int = BATCH_SIZE,
+    now: datetime.datetime | None = None,
+    session: Any = None,
+) -> BatchResult:
+    """Send one batch of a campaign's due recipients; ``finished`` when none is left."""
+    from vefa.marketing import channels
+
+    result = BatchResult()
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != CampaignStatus.SENDING:
+        result.finished = True
+        return result
+    now = now or timezone.now()
+    rules = marketing_settings()
+    rows = _due_rows(campaign, now, limit)
+    if not rows:
+        result.finished = not CampaignRecipient.objects.filter(
+            campaign=campaign, status=RecipientStatus.PENDING, claimed_at__isnull=True
+        ).exists()
+        return result
+    verdicts = judge(rows, channel=campaign.channel, purpose=campaign.purpose, rules=rules, now=now)
+    refused: list[CampaignRecipient] = []
+    waiting: list[CampaignRecipient] = []
+    ready: list[CampaignRecipient] = []
+    for row in rows:
+        verdict = verdicts[row.pk]
+        if verdict.status != RecipientStatus.PENDING:
+            row.status, row.reason, row.address = (
+                verdict.status,
+                verdict.reason[:300],
+                verdict.address,
+            )
+            refused.append(row)
+        elif verdict.not_before is not None:
+            row.not_before = verdict.not_before
+            waiting.append(row)
+        else:
+            row.address = verdict.address
+            ready.append(row)
+    _mark(refused, ["status", "reason", "address"])
+    _mark(waiting, ["not_before"])
+    result.refused, result.waiting = len(refused), len(waiting)
+    if not ready:
+        return result
+    versions = _versions(campaign)
+    sent: list[CampaignRecipient] = []
+    failed: list[CampaignRecipient] = []
+    bounced: list[CampaignRecipient] = []
+    deferred: list[CampaignRecipient] = []
+    sender, sender_name, reply_to = _sender(campaign, rules)
+    pace = _Pace(rules.send_rate)
+    uses_points = campaign.channel in (CampaignChannel.EMAIL, CampaignChannel.SMS)
+    own_session = session is None
+    if campaign.channel == CampaignChannel.EMAIL and session is None:
+        session = channels.email_session()
+    provider = channels.sms_provider() if campaign.channel == CampaignChannel.SMS else None
+    try:
+        for row in ready:
+            customer = row.customer
+            language = customer.language or ""
+            found = versions.get(row.variant_id or 0)
+            if found is None:
+                row.status, row.reason = RecipientStatus.FAILED, _("The variant has no template.")
+                failed.append(row)
+                continue
+            version = pick_version(found[0], language, found[1])
+            if version is None:
+                row.status, row.reason = RecipientStatus.FAILED, _("The template has no version.")
+                failed.append(row)
+                continue
+            row.language = version.language
+            try:
+                rendered = render_message(
+                    version=version,
+                    customer=customer,
+                    recipient=row,
+                    subject=found[2],
+                    company=sender_name,
+                    balance=points_balance(customer.pk)
+                    if uses_points and "points_balance" in _names(version, found[2])
+                    else None,
+                    track_opens=rules.track_opens,
+                )
+            except ValidationFailed as exc:
+                row.status = RecipientStatus.FAILED
+                row.reason = str(exc.fields.get("text", [exc.message])[0])[:300]
+                failed.append(row)
+                continue
+            message_id = _message_id(row.token, sender)
+            row.message_id = message_id
+            pace.wait()
+            outcome = _hand_over(
+                campaign,
+                row,
+                rendered=rendered,
+                session=session,
+                provider=provider,
+                sender=sender,
+                sender_name=sender_name,
+                reply_to=reply_to,
+                organisation=rules.postal_address,
+            )
+            if outcome.result == "sent":
+                row.status, row.sent_at = RecipientStatus.SENT, timezone.now()
+                sent.append(row)
+            elif outcome.result == "refused":
+                row.status, row.reason = RecipientStatus.FAILED, outcome.detail[:300]
+                failed.append(row)
+                if campaign.channel == CampaignChannel.EMAIL and row.claimed_at is None:
+                    bounced.append(row)
+            elif outcome.result == "deferred":
+                row.attempts += 1
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status, row.reason = RecipientStatus.FAILED, outcome.detail[:300]
+                    failed.append(row)
+                else:
+                    row.not_before = timezone.now() + RETRY_AFTER * row.attempts
+                    row.reason = outcome.detail[:300]
+                    deferred.append(row)
+    finally:
+        if own_session and session is not None:
+            session.close()
+        _mark(sent, ["status", "sent_at"])
+        _mark(failed, ["status", "reason", "language"])
+        _mark(deferred, ["not_before", "reason", "attempts"])
+        if sent:
+            record_contact_history(sent, campaign=campaign)
+        if bounced:
+            from vefa.marketing.services.suppressions import suppress_refused
+
+            suppress_refused(bounced, campaign=campaign)
+    result.sent, result.deferred = len(sent), len(deferred)
+    result.refused += len(failed)
+    return result
+
+
+def _names(version: TemplateVersion, subject: str) -> frozenset[str]:
+    from vefa.marketing.rendering import _compile
+
+    return _compile(version, subject).names
+
+
+def _hand_over(
+    campaign: Campaign,
+    row: CampaignRecipient,
+    *,
+    rendered: Any,
+    session: Any,
+    provider: Any,
+    sender: str,
+    sender_name: str,
+    reply_to: str,
+    organisation: str,
+) -> Any:
+    from vefa.marketing import channels
+
+    def claim() -> bool:
+        ok = _claim(row, address=row.address, language=row.language, message_id=row.message_id)
+        if ok:
+            row.claimed_at = timezone.now()
+        return ok
+
+    if campaign.channel == CampaignChannel.EMAIL:
+        message = channels.build_email(
+            rendered=rendered,
+            sender=sender,
+            sender_name=sender_name,
+            to=row.address,
+            message_id=row.message_id,
+            reply_to=reply_to,
+            organisation=organisation,
+        )
+        return session.deliver(
+            sender=sender, recipient=row.address, data=message.as_bytes(), claim=claim
+        )
+    if campaign.channel == CampaignChannel.SMS:
+        if not claim():
+            return channels.Outcome("skipped")
+        try:
+            provider_id = provider.send(
+                to=row.address, text=channels.sms_text(rendered), reference=row.token
+            )
+        except channels.SmsError as exc:
+            # Claimed: never sent again (the provider may have taken it before failing).
+            return channels.Outcome("refused", str(exc))
+        if provider_id:
+            CampaignRecipient.objects.filter(pk=row.pk).update(message_id=provider_id[:255])
+        return channels.Outcome("sent")
+    if campaign.channel == CampaignChannel.PHONE:
+        if not claim():
+            return channels.Outcome("skipped")
+        return _call_task(campaign, row, rendered)
+    # Letters: approved for the print file.
+    if not claim():
+        return channels.Outcome("skipped")
+    return channels.Outcome("sent")
+
+
+def _call_task(campaign: Campaign, row: CampaignRecipient, rendered: Any) -> Any:
+    from vefa.accounts.models import User
+    from vefa.interactions.choices import ActivityKind
+    from vefa.interactions.services.activities import activity_create
+    from vefa.marketing import channels
+
+    customer: Customer = row.customer
+    owner_id = customer.owner_id or campaign.owner_id
+    actor_id = campaign.owner_id or owner_id
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    if actor is None or owner_id is None:
+        return channels.Outcome("refused", _("Nobody owns this customer or campaign."))
+    try:
+        activity_create(
+            actor=actor,
+            kind=ActivityKind.CALL,
+            subject=(rendered.subject or campaign.name)[:300],
+            owner_id=owner_id,
+            customer_id=customer.pk,
+            due_at=timezone.now() + datetime.timedelta(days=1),
+            description=rendered.text,
+            reminder_minutes=[],
+        )
+    except Exception as exc:  # a refused task must not stop the batch
+        logger.warning("call task for recipient %s refused: %s", row.pk, exc)
+        return channels.Outcome("refused", str(exc)[:300])
+    return channels.Outcome("sent")
+
+
+def record_contact_history(
+    rows: list[CampaignRecipient], *, campaign: Campaign | None = None
+) -> None:
+    """One contact-history entry per sent row, written in bulk (the send must not wait on
+    one insert per message), and the customers' last contact moved forward."""
+    from vefa.customers.models import Customer
+    from vefa.interactions.models import Interaction
+
+    if not rows:
+        return
+    campaign = campaign or rows[0].campaign
+    kind = INTERACTION_KIND.get(campaign.channel, "email")
+    subject = _("Campaign: %(name)s") % {"name": campaign.name}
+    entries = [
+        Interaction(
+            customer_id=row.customer_id,
+            kind=kind,
+            direction="outbound",
+            initiated_by="company",
+            channel="",
+            occurred_at=row.sent_at or timezone.now(),
+            subject=subject[:300],
+            related_model="marketing.campaign",
+            related_id=campaign.pk,
+            external_id=f"marketing:{row.token}",
+        )
+        for row in rows
+    ]
+    Interaction.objects.bulk_create(entries, batch_size=500, ignore_conflicts=True)
+    latest = max(entry.occurred_at for entry in entries)
+    ids = [row.customer_id for row in rows]
+    Customer.objects.filter(pk__in=ids).filter(
+        Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=latest)
+    ).update(last_interaction_at=latest)
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    """Mark the campaign completed when no recipient is left to send to."""
+    with transaction.atomic():
+        pending = CampaignRecipient.objects.filter(
+            campaign_id=campaign_id, status=RecipientStatus.PENDING
+        ).exists()
+        if pending:
+            return False
+        done = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.COMPLETED, finished_at=timezone.now()
+        )
+    return bool(done)
+
+
+def send_campaign(
+    campaign_id: int, *, report: Any = None, limit: int = BATCH_SIZE
+) -> dict[str, int]:
+    """Send every due recipient of the campaign, batch by batch, until none is due or the
+    campaign is paused or cancelled. Safe to run again after a crash."""
+    recover_interrupted(campaign_id)
+    totals = {"sent": 0, "refused": 0, "waiting": 0, "deferred": 0}
+    total = CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, status=RecipientStatus.PENDING
+    ).count()
+    done = 0
+    while True:
+        batch = send_batch(campaign_id, limit=limit)
+        for key in totals:
+            totals[key] += getattr(batch, key)
+        done += batch.sent + batch.refused
+        if report is not None:
+            report(min(done, total), total)
+        if batch.finished or (batch.sent + batch.refused + batch.deferred) == 0:
+            break
+    finish_if_done(campaign_id)
+    db_connection.close_if_unusable_or_obsolete()
+    return totals
+
+
+def start_due_campaigns(now: datetime.datetime | None = None) -> list[int]:
+    """Start scheduled campaigns whose time has come and queue campaigns with recipients
+    whose wait (quiet hours, a retry) is over."""
+    now = now or timezone.now()
+    started: list[int] = []
+    for campaign in Campaign.objects.filter(
+        status=CampaignStatus.SCHEDULED, starts_at__lte=now
+    ).order_by("starts_at", "pk")[:100]:
+        with transaction.atomic():
+            updated = Campaign.objects.filter(
+                pk=campaign.pk, status=CampaignStatus.SCHEDULED
+            ).update(status=CampaignStatus.SENDING, started_at=now)
+            if updated:
+                campaign.status = CampaignStatus.SENDING
+                start_sending(campaign, actor=None)
+                started.append(campaign.pk)
+    due = (
+        CampaignRecipient.objects.filter(
+            campaign__status=CampaignStatus.SENDING,
+            status=RecipientStatus.PENDING,
+            claimed_at__isnull=True,
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .values_list("campaign_id", flat=True)
+        .distinct()[:100]
+    )
+    for campaign in Campaign.objects.filter(pk__in=list(due)):
+        with transaction.atomic():
+            if start_sending(campaign, actor=None) is not None:
+                started.append(campaign.pk)
+    return started
+
+
+def send_job(job: Job, report: Any) -> dict[str, int]:
+    campaign_id = as_pk(job.params.get("campaign_id"))
+    return send_campaign(campaign_id, report=report)
+
+
+def rendered_for_recipient(recipient: CampaignRecipient) -> Any:
+    """The message of a recipient again (the view-in-browser page), or ``None``."""
+    if recipient.variant_id is None:
+        return None
+    variant = (
+        CampaignVariant.objects.select_related("template").filter(pk=recipient.variant_id).first()
+    )
+    if variant is None:
+        return None
+    versions = list(TemplateVersion.objects.filter(template_id=variant.template_id))
+    language = recipient.language or recipient.customer.language or ""
+    version = pick_version(versions, language, variant.template.default_language)
+    if version is None:
+        return None
+    rules = marketing_settings()
+    return render_message(
+        version=version,
+        customer=recipient.customer,
+        recipient=recipient,
+        subject=variant.subject,
+        company=recipient.campaign.from_name or rules.from_name,
+    )
