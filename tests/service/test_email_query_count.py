@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 # Inside the message's transaction, then after its commit (the search index). PostgreSQL
 # takes one more: the advisory lock on the Message-ID.
-NEW_TICKET = 52
-REPLY = 30
+NEW_TICKET = 50
+REPLY = 28
 
 
 def expected(count: int) -> int:
@@ -124,8 +124,8 @@ def test_a_reply_to_an_open_ticket_stores_when_the_customer_wrote(
 
 # In a batch (one transaction, a savepoint per message), what one more message costs inside
 # the batch's transaction; the search index follows once per batch after its commit.
-BATCH_NEW_TICKET = 41
-BATCH_REPLY = 24
+BATCH_NEW_TICKET = 39
+BATCH_REPLY = 22
 
 
 def _batch_queries(raws: list[bytes]) -> int:

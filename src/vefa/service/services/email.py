@@ -318,11 +318,14 @@ def _refused_name(exc: ValidationFailed, files: Sequence[UploadedFile]) -> int |
 
 
 def _store(deliver: Any, files: list[UploadedFile]) -> Any:
-    """Call ``deliver(refused, files)`` in a savepoint; when the upload rules refuse a file, try
-    again without it and with its name and reason in ``refused`` (the message is stored all
-    the same)."""
+    """Call ``deliver(refused, files)``, with files in a savepoint: when the upload rules refuse
+    a file, try again without it and with its name and reason in ``refused`` (the message is
+    stored all the same). Call inside a transaction."""
     refused: list[str] = []
     remaining = list(files)
+    if not remaining:
+        # Nothing to try again without: the caller's transaction (or savepoint) is enough.
+        return deliver(refused, remaining)
     while True:
         try:
             with transaction.atomic():
