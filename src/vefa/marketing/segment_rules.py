@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -300,7 +300,8 @@ def describe_rule(
         return _("%(param)s: %(value)s (no longer a filter)") % {"param": param, "value": value}
     shown = value
     if isinstance(field, forms.ChoiceField):
-        shown = str({str(k): v for k, v in field.choices}.get(value, value))  # type: ignore[misc]
+        choices = cast(list[tuple[Any, Any]], list(field.choices))  # type: ignore[arg-type]
+        shown = str({str(k): v for k, v in choices}.get(value, value))
     describe = getattr(field, "describe", None)
     if callable(describe):
         shown = str(describe(value))

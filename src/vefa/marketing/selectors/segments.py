@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -41,6 +41,10 @@ HISTORY_DAYS = 180
 # --- membership (system) ----------------------------------------------------------------------
 
 
+def _owner_of(segment: Segment) -> User | None:
+    return cast("User | None", segment.owner)
+
+
 def _members_of(segment: Segment, base: QuerySet[Customer]) -> QuerySet[Customer]:
     if segment.kind == SegmentKind.STATIC:
         ids = SegmentMember.objects.filter(segment_id=segment.pk).values("customer_id")
@@ -51,7 +55,7 @@ def _members_of(segment: Segment, base: QuerySet[Customer]) -> QuerySet[Customer
         # "me" in a rule was stored as the saving user's id; the owner stands in for
         # anything else that depends on a person.
         return apply_rules(
-            base, segment.rules or [], segment.match, actor=segment.owner, defs=definitions()
+            base, segment.rules or [], segment.match, actor=_owner_of(segment), defs=definitions()
         )
 
 
@@ -128,15 +132,17 @@ def segment_list(
     return page_of(qs.prefetch_related(tag_prefetch()), "name", cursor, max(1, min(size, MAX_PAGE)))
 
 
-def segment_choices(*, actor: User, exclude: Iterable[int] = ()) -> list[tuple[int, str]]:
-    """Active segments as (id, name), for choosing one in a form."""
-    rows = (
-        segment_queryset(actor)
-        .filter(is_archived=False)
-        .exclude(pk__in=list(exclude))
-        .order_by("name", "id")
-        .values_list("pk", "name")[:500]
-    )
+def segment_choices(
+    *, actor: User, exclude: Iterable[int] = (), kind: str = "", changeable: bool = False
+) -> list[tuple[int, str]]:
+    """Active segments as (id, name), for choosing one in a form (``changeable``: only the
+    ones ``actor`` may change, e.g. static lists to add customers to)."""
+    qs = segment_queryset(actor).filter(is_archived=False).exclude(pk__in=list(exclude))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if changeable:
+        qs = restrict(qs, actor, "change")
+    rows = qs.order_by("name", "id").values_list("pk", "name")[:500]
     return [(int(pk), str(name)) for pk, name in rows]
 
 

@@ -19,18 +19,24 @@ from django.utils.translation import gettext as _
 
 from vefa.accounts.access import can_create, restrict
 from vefa.accounts.models import Team, User
-from vefa.common.errors import ValidationFailed
+from vefa.common.errors import PermissionDenied, ValidationFailed
 from vefa.customers.selectors import customer_queryset
 from vefa.customers.services._common import as_pk, as_text, denied, get_for, invalid
+from vefa.interactions.choices import ActivityKind
+from vefa.interactions.models import Activity
 from vefa.marketing.choices import RuleMatch, SegmentKind
 from vefa.marketing.models import Segment, SegmentMember, SegmentSize
 from vefa.marketing.segment_rules import clean_rules
+from vefa.platform.jobs import Progress, job_start
+from vefa.platform.models import Job
 from vefa.platform.records import record_create, record_update
 
 __all__ = [
     "MAX_STATIC_ADD",
     "MAX_TAGS",
+    "call_tasks_batch",
     "segment_archive",
+    "segment_call_tasks_start",
     "segment_create",
     "segment_record_count",
     "segment_restore",
@@ -379,3 +385,135 @@ def segment_write_size(*, segment: Segment, day: datetime.date | None = None) ->
         )
         segment_record_count(segment=segment, count=count)
     return size
+
+
+# --- call lists ---------------------------------------------------------------------------------
+
+# Calls one job creates at most: a bigger segment is narrowed first.
+MAX_CALL_TASKS = 5000
+
+
+def _call_subject(segment: Segment) -> str:
+    return (_("Call: %(segment)s") % {"segment": segment.name})[:300]
+
+
+def segment_call_tasks_start(
+    *, actor: User, segment_id: Any, due_on: datetime.date | None = None
+) -> Job:
+    """Start the job that plans a call for the owner of each customer in the segment that
+    ``actor`` may see (due ``due_on``, default today), once per segment and day.
+
+    A second start on the same day is refused while the first is queued, running or done;
+    a customer without an owner gets the call on ``actor``'s list. Customers whose owner
+    ``actor`` may not assign work to are left out and counted in the job's result.
+    """
+    from vefa.marketing.selectors.segments import segment_get, visible_members
+    from vefa.marketing.tasks_segments import CALL_TASKS_KIND
+
+    if not can_create(actor, Activity):
+        raise denied()
+    segment = segment_get(actor=actor, pk=segment_id)
+    day = timezone.localdate()
+    due = due_on or day
+    if not isinstance(due, datetime.date) or due < day:
+        raise invalid({"due_on": [_("Choose today or a later day.")]})
+    with transaction.atomic():
+        # Serialise starts for one segment, so two clicks make one job.
+        Segment.objects.select_for_update().filter(pk=segment.pk).first()
+        already = (
+            Job.objects.filter(
+                kind=CALL_TASKS_KIND, params__segment=segment.pk, params__day=day.isoformat()
+            )
+            .exclude(status=Job.Status.FAILED)
+            .exists()
+        )
+        if already:
+            raise invalid({"segment": [_("The calls of this segment were planned today.")]})
+        count = visible_members(actor=actor, segment=segment)[: MAX_CALL_TASKS + 1].count()
+        if count == 0:
+            raise invalid({"segment": [_("There is no customer in this segment.")]})
+        if count > MAX_CALL_TASKS:
+            raise invalid(
+                {
+                    "segment": [
+                        _("More than %(n)d customers: narrow the segment first.")
+                        % {"n": MAX_CALL_TASKS}
+                    ]
+                }
+            )
+        return job_start(
+            actor=actor,
+            kind=CALL_TASKS_KIND,
+            title=(_("Calls for segment %(name)s") % {"name": segment.name})[:200],
+            params={
+                "segment": int(segment.pk),
+                "day": day.isoformat(),
+                "due_on": due.isoformat(),
+                "subject": _call_subject(segment),
+                "total": count,
+            },
+        )
+
+
+def call_tasks_batch(*, job: Job, report: Progress, batch: int = 200) -> dict[str, Any]:
+    """Run the call-list job: resumes after ``job.checkpoint["after"]`` (a customer id)."""
+    from vefa.interactions.services.activities import activity_create
+    from vefa.marketing.selectors.segments import visible_members
+
+    actor = job.user
+    params = job.params
+    segment = Segment.objects.select_related("owner").filter(pk=params.get("segment")).first()
+    if actor is None or segment is None:
+        return {"created": 0, "skipped": 0, "not_assignable": 0}
+    subject = str(params["subject"])
+    due_day = datetime.date.fromisoformat(str(params["due_on"]))
+    due_at = timezone.make_aware(
+        datetime.datetime.combine(due_day, datetime.time(10, 0)), timezone.get_current_timezone()
+    )
+    created_day = datetime.date.fromisoformat(str(params["day"]))
+    counts = {
+        "created": int(job.checkpoint.get("created", 0)),
+        "skipped": int(job.checkpoint.get("skipped", 0)),
+        "not_assignable": int(job.checkpoint.get("not_assignable", 0)),
+    }
+    after = int(job.checkpoint.get("after", 0))
+    total = int(params.get("total") or 0)
+    done = sum(counts.values())
+    members = visible_members(actor=actor, segment=segment).order_by("pk")
+    while True:
+        rows = list(members.filter(pk__gt=after).values_list("pk", "owner_id")[:batch])
+        if not rows:
+            break
+        ids = [pk for pk, _owner in rows]
+        has_call = set(
+            Activity.objects.filter(
+                customer_id__in=ids,
+                kind=ActivityKind.CALL,
+                subject=subject,
+                created_at__date=created_day,
+            ).values_list("customer_id", flat=True)
+        )
+        for pk, owner_id in rows:
+            if done >= MAX_CALL_TASKS:
+                break
+            if pk in has_call:
+                counts["skipped"] += 1
+            else:
+                try:
+                    activity_create(
+                        actor=actor,
+                        kind=ActivityKind.CALL,
+                        subject=subject,
+                        owner_id=owner_id,
+                        customer_id=pk,
+                        due_at=due_at,
+                    )
+                    counts["created"] += 1
+                except (ValidationFailed, PermissionDenied):
+                    counts["not_assignable"] += 1
+            done += 1
+            after = pk
+        report(done, total, checkpoint={"after": after, **counts})
+        if done >= MAX_CALL_TASKS:
+            break
+    return counts
