@@ -53,7 +53,7 @@ def mail(
     return message.as_bytes()
 
 
-def fail_on(monkeypatch, subject_part: str, error: BaseException) -> None:
+def fail_on(monkeypatch, subject_part: str, error: BaseException | str) -> None:
     """Storing the message whose subject contains ``subject_part`` raises ``error`` half way:
     after its ticket, contact-history entry, files, change-log rows and notification were
     written, before its message row."""
@@ -63,6 +63,9 @@ def fail_on(monkeypatch, subject_part: str, error: BaseException) -> None:
 
     def flaky(**kwargs):
         if subject_part in kwargs["ticket"].subject:
+            if isinstance(error, str):  # a statement the database refuses
+                with connection.cursor() as cursor:
+                    cursor.execute(error)
             raise error
         return real(**kwargs)
 
@@ -108,7 +111,15 @@ def test_a_batch_threads_deduplicates_and_ignores_within_itself(queue, agent, cu
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "error", [RuntimeError("disk full"), KeyError("x"), ZeroDivisionError("half way")]
+    "error",
+    [
+        RuntimeError("disk full"),
+        KeyError("x"),
+        ZeroDivisionError("half way"),
+        # A database error: on PostgreSQL the transaction is unusable until the savepoint
+        # is rolled back.
+        "INSERT INTO service_ticket (id) VALUES (NULL)",
+    ],
 )
 def test_a_message_failing_half_way_leaves_nothing_and_the_others_are_stored(
     queue, agent, customer, monkeypatch, error
@@ -124,7 +135,10 @@ def test_a_message_failing_half_way_leaves_nothing_and_the_others_are_stored(
     )
     assert [r.status for r in results] == ["created", "failed", "created"]
     failed = results[1]
-    assert failed.error is error and type(error).__name__ in failed.reason
+    if isinstance(error, str):
+        assert "Error" in failed.reason
+    else:
+        assert failed.error is error and type(error).__name__ in failed.reason
     assert failed.ticket is None and failed.message is None
     # Nothing of the failed message: no ticket, no contact-history entry, no file, no
     # notification, no change-log row, and no ticket number used up.

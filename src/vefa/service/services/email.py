@@ -11,6 +11,12 @@ is matched to a customer by e-mail; a person who works at an organisation is the
 the organisation the customer. Attachments go through the upload rules; a refused one is
 named in the message, which is stored all the same.
 
+Batches (``inbound_process_batch``, used by the IMAP poll): several messages in one
+transaction, a savepoint each, so a message that fails is reported and leaves nothing behind
+while the others are stored; the commit, the search index and the per-run lookups (queue
+addresses, custom-field definitions) are paid once per batch. The IMAP poll reads messages
+without marking them and marks them seen only after their batch committed.
+
 Outbound (``reply_enqueue`` → task → ``reply_send``): a new Message-ID on the help desk's
 domain is stored on the reply, with In-Reply-To the customer's last message and References
 the chain; the delivery status (queued, sent, failed with the error) is kept on the message.
