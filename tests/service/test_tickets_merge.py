@@ -260,12 +260,16 @@ def test_related_customers_may_be_merged(agent, queue, customer):
     CustomerRelationship.objects.create(
         from_customer=customer, to_customer=company, kind="works_at"
     )
+    order = make_order(customer, [(make_product(), "1", "100")])
     target = open_ticket(agent, customer=company.pk, owner=agent.pk)
-    source = open_ticket(agent, customer=customer.pk, owner=agent.pk, description="x")
+    source = open_ticket(
+        agent, customer=customer.pk, owner=agent.pk, description="x", order=order.pk
+    )
     ticket_merge(actor=agent, source_id=source.pk, target_id=target.pk)
     target.refresh_from_db()
-    # The survivor keeps its own customer; the moved entries keep theirs.
-    assert target.customer_id == company.pk
+    # The survivor keeps its own customer and takes no order of another customer; the moved
+    # entries keep their customer.
+    assert target.customer_id == company.pk and target.order_id is None
     assert target.messages.filter(body="x").get().interaction.customer_id == customer.pk
 
 

@@ -1044,9 +1044,10 @@ def ticket_merge(*, actor: User, source_id: int, target_id: int) -> Ticket:
     attachments), contact-history entries, service visits, returns, tickets merged into the
     duplicate before, and its tags; its CSAT invitation too unless the target has its own (one
     per ticket; then it stays on the duplicate and is listed with the target). A target
-    without a customer, contact person, order or product takes the duplicate's. The
-    duplicate is closed with ``merged_into``, both get a system message, and the change log
-    of both records the merge with the ids of what moved.
+    without a customer, contact person or product takes the duplicate's, and its order when
+    both are about the same customer. The duplicate is closed with ``merged_into``, both get
+    a system message, and the change log of both records the merge with the ids of what
+    moved.
 
     Refused on "target": merging a ticket into itself, a ticket already merged, into a
     merged ticket, into a ticket the actor may not work on, and tickets of a customer the
@@ -1088,6 +1089,8 @@ def ticket_merge(*, actor: User, source_id: int, target_id: int) -> Ticket:
         before = _tracked(target)
         fill: dict[str, Any] = {}
         for name in MERGE_FILL:
+            if name == "order" and target.customer_id != source.customer_id:
+                continue  # an order of another (related) customer stays with its ticket
             if getattr(target, f"{name}_id") is None and getattr(source, f"{name}_id") is not None:
                 fill[name] = getattr(source, name)
                 setattr(target, name, fill[name])
