@@ -1,5 +1,5 @@
 """Loyalty subscribers: points for paid or delivered orders, the referrer's reward, points for
-joining the programme and for answering a survey.
+joining the programme and for answering a survey; and the web-form consent of a converted lead.
 
 Each award is keyed (``order:<id>``, ``referral:<id>``, ``sign_up``, ``survey:<id>``), so an
 event delivered twice, or an order paid and then delivered, earns once.
@@ -58,3 +58,16 @@ def award_survey_points(event: DomainEvent) -> None:
         kind=EarningRuleKind.SURVEY,
         key=f"survey:{event.object_id}",
     )
+
+
+@subscribe("customers.lead.converted")
+def record_web_form_consent(event: DomainEvent) -> None:
+    """A lead from a web form whose visitor ticked the consent box: the new customer's
+    consent is recorded with the form's text version and the time it was given."""
+    from vefa.accounts.models import User
+    from vefa.portal.services import webform_consent_to_customer
+
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    if actor is None:
+        return
+    webform_consent_to_customer(lead_id=int(event.object_id), actor=actor)

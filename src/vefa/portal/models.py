@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from vefa.common.models import VefaModel
+from vefa.customers.choices import Source
 from vefa.portal.choices import TokenPurpose, WebFormTarget
 from vefa.service.choices import TicketType
 
@@ -108,6 +109,21 @@ class WebForm(VefaModel):
     # One origin per line (https://www.example.com) that may frame the form.
     allowed_origins = models.TextField(_("sites that may embed it"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Web-to-lead: the consent wording shown next to the box (and its version, recorded with
+    # the consent), where the leads come from and the campaign they are credited to.
+    consent_text = models.TextField(_("consent text"), blank=True)
+    consent_version = models.CharField(_("consent text version"), max_length=50, blank=True)
+    lead_source = models.CharField(
+        _("lead source"), max_length=20, choices=Source.choices, default=Source.WEB
+    )
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     access_owner_paths = ()
     access_team_paths = ()
@@ -124,3 +140,55 @@ class WebForm(VefaModel):
     @property
     def origins(self) -> list[str]:
         return [line.strip() for line in self.allowed_origins.splitlines() if line.strip()]
+
+
+class WebFormLead(models.Model):
+    """How a lead came in through a web form: the attribution and the consent evidence.
+
+    A lead has no consent records of its own (consent belongs to customers), so the box the
+    visitor ticked is kept here as given: the wording and its version, the time and address.
+    When the lead is converted, the consent is recorded for the new customer from this row
+    (``consent_recorded_at``).
+    """
+
+    form = models.ForeignKey(
+        WebForm,
+        verbose_name=_("web form"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="leads",
+    )
+    lead = models.OneToOneField(
+        "customers.Lead",
+        verbose_name=_("lead"),
+        on_delete=models.CASCADE,
+        related_name="web_form_entry",
+    )
+    campaign = models.ForeignKey(
+        "marketing.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    utm_source = models.CharField(_("UTM source"), max_length=200, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=200, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=200, blank=True)
+    utm_term = models.CharField(_("UTM term"), max_length=200, blank=True)
+    utm_content = models.CharField(_("UTM content"), max_length=200, blank=True)
+    page_url = models.CharField(_("page"), max_length=2000, blank=True)
+    consent_given = models.BooleanField(_("consent given"), default=False)
+    consent_text = models.TextField(_("consent text"), blank=True)
+    consent_version = models.CharField(_("consent text version"), max_length=50, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"))
+    consent_recorded_at = models.DateTimeField(_("consent recorded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("web form lead")
+        verbose_name_plural = _("web form leads")
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} ({self.utm_source or self.form_id})"

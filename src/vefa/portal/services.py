@@ -861,9 +861,43 @@ def _webform_values(data: Mapping[str, Any]) -> dict[str, Any]:
     except ValidationFailed as exc:
         errors.update(exc.fields)
     values["is_active"] = bool(data.get("is_active", True))
+    _web_to_lead_values(data, values, errors)
     if errors:
         raise _invalid(errors)
     return values
+
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+MAX_CONSENT_TEXT = 2000
+
+
+def _web_to_lead_values(
+    data: Mapping[str, Any], values: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """The web-to-lead settings: consent wording and version, lead source, campaign."""
+    from vefa.customers.choices import Source
+    from vefa.marketing.models import Campaign
+
+    for field, limit in (("consent_text", MAX_CONSENT_TEXT), ("consent_version", 50)):
+        try:
+            values[field] = _text(data.get(field), field=field, max_length=limit)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if values.get("consent_text") and not values.get("consent_version"):
+        errors["consent_version"] = [_("Give the consent text a version (e.g. the date).")]
+    source = data.get("lead_source") or Source.WEB
+    if source not in Source.values:
+        errors["lead_source"] = [_("Choose a valid option.")]
+    values["lead_source"] = source
+    try:
+        campaign_id = _optional_id(data.get("campaign"), field="campaign")
+        values["campaign"] = None
+        if campaign_id is not None:
+            values["campaign"] = Campaign.objects.filter(pk=campaign_id).first()
+            if values["campaign"] is None:
+                errors["campaign"] = [_("Choose a valid option.")]
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
 
 
 def _require_admin(actor: User) -> None:
@@ -897,6 +931,75 @@ def webform_get_active(*, key: Any) -> WebForm:
     if form is None:
         raise NotFound(_("Not found."))
     return form
+
+
+def _clean_attribution(value: Any, limit: int) -> str:
+    """A tracking parameter as text: control characters dropped, cut to ``limit``."""
+    if not isinstance(value, str):
+        return ""
+    text = "".join(ch for ch in value if ch.isprintable())
+    return text.strip()[:limit]
+
+
+def _web_form_lead(form: WebForm, lead: Any, data: Mapping[str, Any], ip_address: str) -> None:
+    """Keep the lead's attribution (campaign, utm_* parameters, page) and consent evidence."""
+    import ipaddress
+
+    from vefa.portal.models import WebFormLead
+
+    try:
+        address: str | None = str(ipaddress.ip_address(ip_address))
+    except ValueError:
+        address = None
+    given = bool(form.consent_text) and str(data.get("consent") or "") in ("1", "on", "true", "yes")
+    WebFormLead.objects.create(
+        form=form,
+        lead=lead,
+        campaign_id=form.campaign_id,
+        page_url=_clean_attribution(data.get("page_url"), 2000),
+        consent_given=given,
+        consent_text=form.consent_text if given else "",
+        consent_version=form.consent_version if given else "",
+        ip_address=address,
+        submitted_at=timezone.now(),
+        **{field: _clean_attribution(data.get(field), 200) for field in UTM_FIELDS},
+    )
+
+
+def webform_consent_to_customer(*, lead_id: int, actor: User) -> bool:
+    """Record a converted lead's web-form consent for its new customer, once.
+
+    E-mail consent when the lead gave an address, SMS when they gave a phone number, for
+    marketing, with the form's consent text version and the time the box was ticked.
+    """
+    from vefa.customers.models import Lead
+    from vefa.customers.services.consent import consent_grant
+    from vefa.portal.models import WebFormLead
+
+    with transaction.atomic():
+        entry = (
+            WebFormLead.objects.select_for_update()
+            .select_related("form")
+            .filter(lead_id=lead_id, consent_given=True, consent_recorded_at__isnull=True)
+            .first()
+        )
+        lead = Lead.objects.filter(pk=lead_id, converted_customer__isnull=False).first()
+        if entry is None or lead is None or lead.converted_customer_id is None:
+            return False
+        source = _("Web form: %(name)s") % {"name": entry.form.name if entry.form else "—"}
+        channels = [c for c, v in (("email", lead.email), ("sms", lead.phone)) if v]
+        for channel in channels:
+            consent_grant(
+                actor=actor,
+                customer_id=lead.converted_customer_id,
+                channel=channel,
+                purpose="marketing",
+                source=source[:100],
+                text_version=entry.consent_version,
+                recorded_at=entry.submitted_at,
+            )
+        WebFormLead.objects.filter(pk=entry.pk).update(consent_recorded_at=timezone.now())
+    return bool(channels)
 
 
 def webform_submit(*, form: WebForm, data: Mapping[str, Any], ip_address: str) -> Any:
@@ -944,18 +1047,21 @@ def webform_submit(*, form: WebForm, data: Mapping[str, Any], ip_address: str) -
         if form.lead_owner is None:
             raise NotFound(_("Not found."))
         first, _sep, last = name.rpartition(" ")
-        return lead_create(
-            actor=form.lead_owner,
-            data={
-                "first_name": first or name,
-                "last_name": last if first else "",
-                "email": email,
-                "phone": phone,
-                "company_name": company,
-                "source": "web",
-                "notes": f"{subject}\n\n{message}",
-            },
-        )
+        with transaction.atomic():
+            lead = lead_create(
+                actor=form.lead_owner,
+                data={
+                    "first_name": first or name,
+                    "last_name": last if first else "",
+                    "email": email,
+                    "phone": phone,
+                    "company_name": company,
+                    "source": form.lead_source or "web",
+                    "notes": f"{subject}\n\n{message}",
+                },
+            )
+            _web_form_lead(form, lead, data, ip_address)
+        return lead
     from vefa.service.services.tickets import ticket_create
 
     ticket_data: dict[str, Any] = {

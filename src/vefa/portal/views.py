@@ -528,11 +528,24 @@ def webform_view(request: HttpRequest, key: str) -> HttpResponse:
         form = services.webform_get_active(key=key)
     except NotFound as exc:
         raise Http404(str(exc.message)) from exc
-    context: dict[str, Any] = {"form": form, "values": {}, "honeypot": HONEYPOT}
+    # Attribution comes with the frame's address (?utm_source=…) and is posted back hidden.
+    tracking = {k: request.GET.get(k, "")[:200] for k in services.UTM_FIELDS}
+    tracking["page_url"] = (request.GET.get("page_url") or request.headers.get("Referer", ""))[
+        :2000
+    ]
+    context: dict[str, Any] = {
+        "form": form,
+        "values": {},
+        "honeypot": HONEYPOT,
+        "tracking": tracking,
+    }
     status = 200
     if request.method == "POST":
-        fields = ("name", "email", "phone", "company", "subject", "message")
+        fields = ("name", "email", "phone", "company", "subject", "message", "consent")
         values = {k: request.POST.get(k, "") for k in fields}
+        tracking = {k: request.POST.get(k, "") for k in (*services.UTM_FIELDS, "page_url")}
+        context["tracking"] = tracking
+        values.update(tracking)
         if request.POST.get(HONEYPOT):
             # A robot filled the hidden field: it is thanked and nothing is kept.
             return HttpResponseRedirect(reverse("portal:webform_thanks", args=[form.key]))
@@ -629,6 +642,8 @@ def staff_accounts_view(request: HttpRequest) -> HttpResponse:
 
 
 def _webform_choices() -> dict[str, Any]:
+    from vefa.customers.choices import Source
+    from vefa.marketing.models import Campaign
     from vefa.service.models import Queue
 
     return {
@@ -639,6 +654,12 @@ def _webform_choices() -> dict[str, Any]:
             User.objects.filter(is_active=True)
             .order_by("full_name")
             .only("pk", "full_name", "email")[:300]
+        ),
+        "lead_sources": Source.choices,
+        "campaigns": list(
+            Campaign.objects.filter(journey__isnull=True)
+            .order_by("-created_at", "-id")
+            .values_list("pk", "name")[:300]
         ),
     }
 
@@ -673,9 +694,24 @@ def staff_forms_view(request: HttpRequest) -> HttpResponse:
             "lead_owner": editing.lead_owner_id,
             "allowed_origins": editing.allowed_origins,
             "is_active": editing.is_active,
+            "consent_text": editing.consent_text,
+            "consent_version": editing.consent_version,
+            "lead_source": editing.lead_source,
+            "campaign": editing.campaign_id,
         }
     if request.method == "POST":
-        keys = ("name", "target", "ticket_type", "queue", "lead_owner", "allowed_origins")
+        keys = (
+            "name",
+            "target",
+            "ticket_type",
+            "queue",
+            "lead_owner",
+            "allowed_origins",
+            "consent_text",
+            "consent_version",
+            "lead_source",
+            "campaign",
+        )
         values: dict[str, Any] = {k: request.POST.get(k, "") for k in keys}
         values["is_active"] = request.POST.get("is_active") == "on"
         try:
