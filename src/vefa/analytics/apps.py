@@ -17,6 +17,25 @@ def customer_value_class(customer_id: int) -> str:
     return str(value or "")
 
 
+def next_best_products(customer_id: int, limit: int) -> list[dict[str, str]]:
+    """The customer's next-best products (name, SKU, page), best first; campaign messages
+    show them in their product block (registered in ``ready``)."""
+    from vefa.analytics.models import CustomerScore
+    from vefa.sales.models import Product
+
+    ids = (
+        CustomerScore.objects.filter(customer_id=customer_id)
+        .values_list("next_best", flat=True)
+        .first()
+    )
+    wanted = [pk for pk in (ids if isinstance(ids, list) else []) if isinstance(pk, int)][:limit]
+    products = Product.objects.filter(pk__in=wanted, is_active=True).only("pk", "sku", "name")
+    found = {product.pk: product for product in products}
+    return [
+        {"name": found[pk].name, "sku": found[pk].sku, "url": ""} for pk in wanted if pk in found
+    ]
+
+
 class AnalyticsConfig(AppConfig):
     name = "vefa.analytics"
     label = "analytics"
@@ -35,3 +54,8 @@ class AnalyticsConfig(AppConfig):
         from vefa.service.services.assignment import register_value_class_source
 
         register_value_class_source(customer_value_class)
+
+        # Campaign messages recommend the customer's next-best products.
+        from vefa.marketing.rendering import register_recommendation_source
+
+        register_recommendation_source(next_best_products)

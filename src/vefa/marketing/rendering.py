@@ -404,16 +404,16 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-_link_ids: dict[tuple[int, str], int] = {}
-_LINK_CACHE_MAX = 20_000
+LinkCache = dict[tuple[int, str], int]
 
 
-def campaign_link_id(campaign_id: int, url: str) -> int:
-    """The id of the campaign's link to ``url``, written the first time it is seen."""
+def campaign_link_id(campaign_id: int, url: str, cache: LinkCache | None = None) -> int:
+    """The id of the campaign's link to ``url``, written the first time it is seen;
+    ``cache`` (one per sending batch) saves the lookup for the next recipients."""
     from vefa.marketing.models import CampaignLink
 
     key = (campaign_id, url)
-    found = _link_ids.get(key)
+    found = cache.get(key) if cache is not None else None
     if found is not None:
         return found
     digest = url_hash(url)
@@ -430,9 +430,8 @@ def campaign_link_id(campaign_id: int, url: str) -> int:
                 ).pk
         except IntegrityError:
             link_id = CampaignLink.objects.get(campaign_id=campaign_id, url_hash=digest).pk
-    if len(_link_ids) >= _LINK_CACHE_MAX:
-        _link_ids.clear()
-    _link_ids[key] = link_id
+    if cache is not None:
+        cache[key] = link_id
     return link_id
 
 
@@ -507,6 +506,7 @@ def render_message(
     balance: int | None = None,
     products: list[dict[str, str]] | None = None,
     track_opens: bool = False,
+    link_cache: LinkCache | None = None,
 ) -> RenderedMessage:
     """The message for ``customer``: subject (``subject`` replaces the version's), sanitised
     HTML with tracked links, a plain-text part (given, or derived from the HTML) and the
@@ -537,7 +537,7 @@ def render_message(
                 if element == "a" and attribute == "href" and _trackable(value):
                     if value.startswith(own_prefix):
                         return value
-                    return click_url(token, campaign_link_id(campaign_id, value))
+                    return click_url(token, campaign_link_id(campaign_id, value, link_cache))
                 return value
 
         html_body = clean_html(raw, rewrite=rewrite)

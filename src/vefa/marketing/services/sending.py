@@ -447,6 +447,7 @@ def send_batch(
     deferred: list[CampaignRecipient] = []
     sender, sender_name, reply_to = _sender(campaign, rules)
     pace = _Pace(rules.send_rate)
+    link_cache: dict[tuple[int, str], int] = {}
     uses_points = campaign.channel in (CampaignChannel.EMAIL, CampaignChannel.SMS)
     own_session = session is None
     if campaign.channel == CampaignChannel.EMAIL and session is None:
@@ -478,6 +479,7 @@ def send_batch(
                     if uses_points and "points_balance" in _names(version, found[2])
                     else None,
                     track_opens=rules.track_opens,
+                    link_cache=link_cache,
                 )
             except ValidationFailed as exc:
                 row.status = RecipientStatus.FAILED

@@ -1,0 +1,151 @@
+"""Kill the sender mid-campaign, start it again: every recipient gets the message once.
+
+The sender runs in a separate process against a real SMTP server (aiosmtpd on loopback)
+and is killed with SIGKILL by the server itself at chosen points: while it waits for the
+answer to a message's end (the message was accepted and its row claimed), and before a
+message's body (nothing handed over, nothing claimed). The restarted sender must send the
+rest, and the server must count exactly one message per address. Needs a database both
+processes can open (PostgreSQL); the in-memory SQLite test database cannot be shared.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.marketing_sending.conftest import customer_with_consent
+from vefa.marketing.choices import CampaignStatus, RecipientStatus
+from vefa.marketing.models import Campaign, CampaignRecipient, CampaignVariant
+from vefa.marketing.services.sending import new_token
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPIENTS = 30
+
+SCRIPT = """
+import django, sys
+django.setup()
+from vefa.marketing.services.sending import send_campaign
+send_campaign(int(sys.argv[1]), limit=7)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class KillingInbox:
+    """Counts messages per address; kills the sender at the n-th ``RCPT`` or ``DATA``."""
+
+    def __init__(self, *, kill_at_data: int | None = None, kill_at_rcpt: int | None = None):
+        self.received: Counter[str] = Counter()
+        self.data_seen = 0
+        self.rcpt_seen = 0
+        self.kill_at_data, self.kill_at_rcpt = kill_at_data, kill_at_rcpt
+        self.process: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+
+    def _kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_seen += 1
+            if self.kill_at_rcpt is not None and self.rcpt_seen == self.kill_at_rcpt:
+                self._kill()
+                self.kill_at_rcpt = None
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            for address in envelope.rcpt_tos:
+                self.received[address] += 1
+            self.data_seen += 1
+            if self.kill_at_data is not None and self.data_seen == self.kill_at_data:
+                # Accepted by the server, not yet answered: the sender dies waiting.
+                self._kill()
+                self.kill_at_data = None
+        return "250 Message accepted"
+
+
+def _run(inbox: KillingInbox, port: int, campaign_id: int) -> int:
+    settings = connection.settings_dict
+    url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
+        USER=settings["USER"] or "postgres",
+        HOST=settings["HOST"] or "127.0.0.1",
+        PORT=settings["PORT"] or 5432,
+        NAME=settings["NAME"],
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "vefa.config.settings",
+        "DATABASE_URL": url,
+        "VEFA_EMAIL_HOST": "127.0.0.1",
+        "VEFA_EMAIL_PORT": str(port),
+        "VEFA_SECRET_KEY": "exactly-once-test-" + "x" * 40,
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT, str(campaign_id)], env=env, cwd=ROOT)
+    inbox.process = process
+    return process.wait(timeout=120)
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="a second process cannot open the in-memory SQLite test database",
+)
+@pytest.mark.parametrize(
+    "kill", [{"kill_at_data": 5}, {"kill_at_data": 16}, {"kill_at_rcpt": 9}, {"kill_at_rcpt": 1}]
+)
+def test_killed_sender_restarted_sends_each_recipient_exactly_once(
+    transactional_db, marketer, template, rules, kill
+):
+    from aiosmtpd.controller import Controller
+
+    customers = [customer_with_consent(i) for i in range(RECIPIENTS)]
+    campaign = Campaign.objects.create(
+        name="Kill test",
+        objective="retention",
+        channel="email",
+        owner=marketer,
+        status=CampaignStatus.SENDING,
+        control_percent=0,
+    )
+    variant = CampaignVariant.objects.create(campaign=campaign, code="A", template=template)
+    CampaignRecipient.objects.bulk_create(
+        [
+            CampaignRecipient(campaign=campaign, customer=c, variant=variant, token=new_token())
+            for c in customers
+        ]
+    )
+    inbox = KillingInbox(**kill)
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        first = _run(inbox, port, campaign.pk)
+        assert first == -signal.SIGKILL
+        assert sum(inbox.received.values()) < RECIPIENTS
+        second = _run(inbox, port, campaign.pk)
+        assert second == 0
+    finally:
+        controller.stop()
+    expected = {f"c{i}@example.com" for i in range(RECIPIENTS)}
+    assert set(inbox.received) == expected
+    assert all(count == 1 for count in inbox.received.values()), inbox.received
+    rows = CampaignRecipient.objects.filter(campaign=campaign)
+    assert rows.filter(status=RecipientStatus.SENT).count() == RECIPIENTS
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
