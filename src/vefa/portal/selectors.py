@@ -399,3 +399,27 @@ def data_export(*, account: PortalAccount) -> dict[str, Any]:
             for r in return_rows
         ],
     }
+
+
+# --- loyalty points ----------------------------------------------------------------------
+
+
+def points_summary(*, account: PortalAccount) -> Any:
+    """The balance, value and tier of the account's customer (never another customer's)."""
+    from vefa.customers.models import Customer
+    from vefa.marketing.selectors.loyalty import points_summary as summary_of
+
+    customer = Customer.objects.get(pk=account.customer_id)
+    return summary_of(customer, limit=1)
+
+
+def points_page(*, account: PortalAccount, cursor: str | None, size: int = PAGE_SIZE) -> Page[Any]:
+    """The account's customer's points history in the active programme, latest first."""
+    from vefa.marketing.models import PointsEntry
+    from vefa.marketing.services.loyalty import active_program
+
+    program = active_program()
+    qs = PointsEntry.objects.filter(customer_id=account.customer_id, program=program).only(
+        "pk", "kind", "points", "description", "occurred_at", "expires_at"
+    )
+    return keyset_page(qs, ordering="-occurred_at", cursor=cursor, size=size)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("returns/", views.returns_view, name="returns"),
     path("returns/<int:pk>/", views.return_view, name="return"),
     path("surveys/", views.surveys_view, name="surveys"),
+    path("points/", views.points_view, name="points"),
     path("help/", views.help_view, name="help"),
     path("help/<str:slug>/", views.help_article_view, name="help_article"),
     path("me/", views.details_view, name="details"),

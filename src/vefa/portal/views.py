@@ -194,6 +194,28 @@ def order_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @portal_login_required
 @require_GET
+def points_view(request: HttpRequest) -> HttpResponse:
+    """The loyalty points of the signed-in contact's customer: balance, tier, history and the
+    customer's referral code."""
+    from vefa.marketing.services.referrals import referral_code
+
+    account = account_of(request)
+    summary = selectors.points_summary(account=account)
+    page = selectors.points_page(account=account, cursor=request.GET.get("cursor"))
+    return render(
+        request,
+        "portal/points.html",
+        {
+            "summary": summary,
+            "page": page,
+            "referral_code": referral_code(account.customer_id),
+            "nav": "points",
+        },
+    )
+
+
+@portal_login_required
+@require_GET
 def documents_view(request: HttpRequest) -> HttpResponse:
     account = account_of(request)
     return render(
