@@ -36,7 +36,13 @@ from vefa.marketing.forms_segments import (
     rules_from_post,
 )
 from vefa.marketing.models import Segment
-from vefa.marketing.segment_rules import MATCH_WORDS, clean_rules, definitions, describe_rule
+from vefa.marketing.segment_rules import (
+    MATCH_WORDS,
+    clean_rules,
+    definitions,
+    describe_rule,
+    parameter_names,
+)
 from vefa.marketing.selectors import segments as selectors
 from vefa.marketing.services import segments as services
 
@@ -136,7 +142,9 @@ def segment_new(request: HttpRequest) -> HttpResponse:
             }
         )
         if not rules:
-            rules = [{"param": "", "value": ""}]
+            # A dashboard tile opens the builder with its attribute chosen.
+            param = request.GET.get("param", "")[:100]
+            rules = [{"param": param if param in parameter_names() else "", "value": ""}]
         return render(request, "marketing/segments/form.html", _form_context(actor, form, rules))
     form = SegmentForm(request.POST)
     rules = rules_from_post(request.POST)
@@ -433,7 +441,8 @@ def segment_add_customers(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     ids = _ids(source)
     filter_params = QueryDict(mutable=True)
-    form = CustomerFilterForm(source, actor=actor)
+    # Selected customers come from the list's bulk form, whose fields are not filters.
+    form = CustomerFilterForm({} if ids else source, actor=actor)
     form.is_valid()
     for name, value in form.filters_dict().items():
         if name != "sort":
