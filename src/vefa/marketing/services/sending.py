@@ -603,9 +603,10 @@ def _call_task(campaign: Campaign, row: CampaignRecipient, rendered: Any) -> Any
     from vefa.marketing import channels
 
     customer: Customer = row.customer
+    # The task is the owner's own: planned in their name, for their customer (a marketer
+    # may not assign work to other people's staff). Without an owner, the campaign's owner.
     owner_id = customer.owner_id or campaign.owner_id
-    actor_id = campaign.owner_id or owner_id
-    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    actor = User.objects.filter(pk=owner_id, is_active=True).first() if owner_id else None
     if actor is None or owner_id is None:
         return channels.Outcome("refused", _("Nobody owns this customer or campaign."))
     try:
@@ -620,7 +621,9 @@ def _call_task(campaign: Campaign, row: CampaignRecipient, rendered: Any) -> Any
             reminder_minutes=[],
         )
     except Exception as exc:  # a refused task must not stop the batch
-        logger.warning("call task for recipient %s refused: %s", row.pk, exc)
+        logger.warning(
+            "call task for recipient %s refused: %s %s", row.pk, exc, getattr(exc, "fields", "")
+        )
         return channels.Outcome("refused", str(exc)[:300])
     return channels.Outcome("sent")
 
