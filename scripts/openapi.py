@@ -24,7 +24,9 @@ def render() -> str:
     django.setup()
     from vefa.config.api import api
 
-    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    # The prefix as Django mounts the API (``path("api/v1/", api.urls)``), trailing slash
+    # included: the paths of the apps' nested routers are joined to it without one.
+    schema = api.get_openapi_schema(path_prefix="api/v1/")
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
