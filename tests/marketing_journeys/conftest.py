@@ -66,3 +66,25 @@ def make_order(customer: Any, *, amount: str = "100", currency: str = "TRY") -> 
         currency=currency,
         ordered_at=datetime.datetime(2026, 1, 5, 10, tzinfo=datetime.UTC),
     )
+
+
+def write_message(step: Any) -> None:
+    """Give a sending step's campaign a message (a template with one language) to send."""
+    from vefa.marketing.models import CampaignVariant, MessageTemplate, TemplateVersion
+
+    if step.campaign_id is None:
+        return
+    template = MessageTemplate.objects.create(name="Mesaj", channel=step.campaign.channel)
+    TemplateVersion.objects.create(
+        template=template, language="tr", subject="Merhaba", body_text="Merhaba {{ first_name }}"
+    )
+    CampaignVariant.objects.create(campaign=step.campaign, template=template)
+
+
+def add_step(**kwargs: Any) -> Any:
+    """``step_add`` whose sending steps also get their message."""
+    from vefa.marketing.services.journeys import step_add
+
+    step = step_add(**kwargs)
+    write_message(step)
+    return step

@@ -7,7 +7,7 @@ import json
 from django.test import Client
 
 from tests.customers.factories import make_customer
-from tests.marketing_journeys.conftest import HOSTILE
+from tests.marketing_journeys.conftest import HOSTILE, write_message
 from vefa.accounts.services import api_token_create
 from vefa.marketing.models import Campaign, Journey
 from vefa.marketing.services.loyalty import balance_of, points_award
@@ -44,6 +44,9 @@ def test_journey_api_round_trip(marketer, rep):
     assert step.status_code == 200
     campaign_id = step.json()["steps"][0]["campaign_id"]
     assert Campaign.objects.get(pk=campaign_id).channel == "sms"
+    unwritten = post(api, f"{BASE}/journeys/{journey_id}/active", {"active": True})
+    assert unwritten.status_code == 422 and "is_active" in unwritten.json()["fields"]
+    write_message(Journey.objects.get(pk=journey_id).steps.get())
     survey = post(api, f"{BASE}/journeys/{journey_id}/steps", {"action": "send_survey"})
     assert survey.status_code == 422 and "action" in survey.json()["fields"]
     on = post(api, f"{BASE}/journeys/{journey_id}/active", {"active": True})

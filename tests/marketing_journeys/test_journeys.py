@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.customers.factories import make_customer
-from tests.marketing_journeys.conftest import HOSTILE
+from tests.marketing_journeys.conftest import HOSTILE, add_step
 from vefa.common.errors import NotFound, PermissionDenied, ValidationFailed
 from vefa.customers.models import Consent
 from vefa.interactions.models import Activity
@@ -28,7 +28,6 @@ from vefa.marketing.services.journeys import (
     journey_set_active,
     journey_update,
     journeys_run,
-    step_add,
     step_delete,
     step_update,
 )
@@ -75,9 +74,9 @@ def birthday_journey(marketer, days_before=3):
         trigger="birthday",
         trigger_params={"days_before": days_before},
     )
-    step_add(actor=marketer, journey_id=journey.pk, action="send_email", wait_days=0)
-    step_add(actor=marketer, journey_id=journey.pk, action="award_points", wait_days=2, points=10)
-    step_add(
+    add_step(actor=marketer, journey_id=journey.pk, action="send_email", wait_days=0)
+    add_step(actor=marketer, journey_id=journey.pk, action="award_points", wait_days=2, points=10)
+    add_step(
         actor=marketer,
         journey_id=journey.pk,
         action="call_task",
@@ -128,7 +127,7 @@ def test_a_missed_day_is_caught_up(marketer, customer, sending):
     journey = journey_create(
         actor=marketer, name="B", trigger="birthday", trigger_params={"days_before": 0}
     )
-    step_add(actor=marketer, journey_id=journey.pk, action="send_sms")
+    add_step(actor=marketer, journey_id=journey.pk, action="send_sms")
     journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
     journeys_run(now=datetime.datetime(2026, 6, 30, 6, tzinfo=UTC))
     journeys_run(now=datetime.datetime(2026, 7, 4, 6, tzinfo=UTC))  # the worker was down
@@ -138,7 +137,7 @@ def test_a_missed_day_is_caught_up(marketer, customer, sending):
 def test_sending_not_available_waits_for_the_next_run(marketer, customer, monkeypatch):
     monkeypatch.setitem(sys.modules, "vefa.marketing.services.sending", None)
     journey = journey_create(actor=marketer, name="Welcome", trigger="new_customer")
-    step_add(actor=marketer, journey_id=journey.pk, action="send_email")
+    add_step(actor=marketer, journey_id=journey.pk, action="send_email")
     journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
     now = datetime.datetime.now(UTC)
     customer.became_customer_at = now - datetime.timedelta(hours=2)
@@ -156,8 +155,8 @@ def test_withdrawn_consent_and_merge_leave_the_journey(marketer, customer, rep, 
         person.became_customer_at = now - datetime.timedelta(hours=1)
         person.save(update_fields=["became_customer_at"])
     journey = journey_create(actor=marketer, name="Welcome", trigger="new_customer")
-    step_add(actor=marketer, journey_id=journey.pk, action="award_points", points=5)
-    step_add(actor=marketer, journey_id=journey.pk, action="send_email", wait_days=3)
+    add_step(actor=marketer, journey_id=journey.pk, action="award_points", points=5)
+    add_step(actor=marketer, journey_id=journey.pk, action="send_email", wait_days=3)
     journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
     journeys_run(now=now)
     Consent.objects.create(
@@ -191,10 +190,10 @@ def test_purchase_in_a_category_and_complaint_survey(marketer, customer, sending
     cross = journey_create(
         actor=marketer, name="Cross-sell", trigger="purchase", trigger_params={"category": tea.pk}
     )
-    step_add(actor=marketer, journey_id=cross.pk, action="send_email", wait_days=1)
+    add_step(actor=marketer, journey_id=cross.pk, action="send_email", wait_days=1)
     journey_set_active(actor=marketer, journey_id=cross.pk, active=True)
     thanks = journey_create(actor=marketer, name="Thanks", trigger="complaint_resolved")
-    step_add(actor=marketer, journey_id=thanks.pk, action="send_survey")
+    add_step(actor=marketer, journey_id=thanks.pk, action="send_survey")
     journey_set_active(actor=marketer, journey_id=thanks.pk, active=True)
     journeys_run(now=now - datetime.timedelta(hours=12))
     order = Order.objects.create(
@@ -242,7 +241,7 @@ def test_customers_entering_a_segment_with_cooling_off(marketer, customer, rep, 
         trigger="declining",
         trigger_params={"segment": segment.pk, "cooldown_days": 30},
     )
-    step_add(actor=marketer, journey_id=journey.pk, action="send_email")
+    add_step(actor=marketer, journey_id=journey.pk, action="send_email")
     journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
     start = datetime.datetime(2026, 2, 1, 6, tzinfo=UTC)
     for offset in range(0, 40):
@@ -271,20 +270,20 @@ def test_editing_rules_and_errors(marketer, rep, customer, sending):
     with pytest.raises(ValidationFailed):
         journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
     with pytest.raises(ValidationFailed) as survey:
-        step_add(actor=marketer, journey_id=journey.pk, action="send_survey")
+        add_step(actor=marketer, journey_id=journey.pk, action="send_survey")
     assert "action" in survey.value.fields
     with pytest.raises(ValidationFailed) as points:
-        step_add(actor=marketer, journey_id=journey.pk, action="award_points", points="abc")
+        add_step(actor=marketer, journey_id=journey.pk, action="award_points", points="abc")
     assert "points" in points.value.fields
     with pytest.raises(ValidationFailed) as task:
-        step_add(actor=marketer, journey_id=journey.pk, action="call_task", task_subject=" ")
+        add_step(actor=marketer, journey_id=journey.pk, action="call_task", task_subject=" ")
     assert "task_subject" in task.value.fields
     with pytest.raises(ValidationFailed):
-        step_add(actor=marketer, journey_id=journey.pk, action="send_email", wait_days="9999")
+        add_step(actor=marketer, journey_id=journey.pk, action="send_email", wait_days="9999")
     with pytest.raises(NotFound):
-        step_add(actor=rep, journey_id=journey.pk, action="send_email")
-    first = step_add(actor=marketer, journey_id=journey.pk, action="send_email")
-    second = step_add(actor=marketer, journey_id=journey.pk, action="award_points", points=3)
+        add_step(actor=rep, journey_id=journey.pk, action="send_email")
+    first = add_step(actor=marketer, journey_id=journey.pk, action="send_email")
+    second = add_step(actor=marketer, journey_id=journey.pk, action="award_points", points=3)
     step_update(actor=marketer, step_id=second.pk, wait_days=4, points=7)
     second.refresh_from_db()
     assert (second.wait_days, second.points) == (4, 7)
@@ -306,7 +305,7 @@ def test_exit_by_hand_and_no_delete_once_used(marketer, customer, sending):
     customer.became_customer_at = now - datetime.timedelta(hours=1)
     customer.save(update_fields=["became_customer_at"])
     journey = journey_create(actor=marketer, name="Welcome", trigger="new_customer")
-    step_add(actor=marketer, journey_id=journey.pk, action="send_email", wait_days=2)
+    add_step(actor=marketer, journey_id=journey.pk, action="send_email", wait_days=2)
     journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
     journeys_run(now=now)
     enrollment = JourneyEnrollment.objects.get(journey=journey)
@@ -317,3 +316,27 @@ def test_exit_by_hand_and_no_delete_once_used(marketer, customer, sending):
         journey_delete(actor=marketer, journey_id=journey.pk)
     with pytest.raises(ValidationFailed):
         journey_update(actor=marketer, journey_id=journey.pk, data={"trigger": "birthday"})
+
+
+def test_with_the_sending_service_each_occasion_is_one_recipient(marketer, customer):
+    from vefa.marketing.models import CampaignRecipient, CampaignVariant
+
+    customer.birth_date = datetime.date(1991, 9, 9)
+    customer.save(update_fields=["birth_date"])
+    journey = journey_create(
+        actor=marketer, name="B", trigger="birthday", trigger_params={"days_before": 0}
+    )
+    step = add_step(actor=marketer, journey_id=journey.pk, action="send_email")
+    journey_set_active(actor=marketer, journey_id=journey.pk, active=True)
+    for year in (2026, 2027):
+        now = datetime.datetime(year, 9, 9, 6, tzinfo=UTC)
+        journeys_run(now=now)
+        journeys_run(now=now + datetime.timedelta(hours=1))
+    rows = CampaignRecipient.objects.filter(campaign=step.campaign, customer=customer)
+    assert sorted(rows.values_list("occasion", flat=True)) == ["2026", "2027"]
+    # A message removed after activation: the step waits instead of being skipped.
+    CampaignVariant.objects.filter(campaign=step.campaign).delete()
+    result = journeys_run(now=datetime.datetime(2028, 9, 9, 6, tzinfo=UTC))
+    assert result.deferred == 1
+    waiting = JourneyEnrollment.objects.get(journey=journey, occasion="2028")
+    assert waiting.status == "active" and waiting.next_position == 0

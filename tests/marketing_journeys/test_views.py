@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from tests.customers.factories import make_customer
-from tests.marketing_journeys.conftest import HOSTILE
+from tests.marketing_journeys.conftest import HOSTILE, write_message
 from vefa.marketing.models import Campaign, Journey, JourneyStep, LoyaltyTier, PointsEntry
 from vefa.marketing.services.journeys import journey_create, step_add
 from vefa.marketing.services.loyalty import balance_of, points_award
@@ -41,6 +41,9 @@ def test_journey_pages_create_edit_steps_and_activate(marketer):
     assert added.status_code == 302
     step = JourneyStep.objects.get(journey=journey)
     assert Campaign.objects.get(journey=journey) == step.campaign
+    unwritten = client.post(f"/marketing/journeys/{journey.pk}/active/", {"active": "true"})
+    assert unwritten.status_code == 400 and "has no message to send" in unwritten.content.decode()
+    write_message(step)
     refused = client.post(
         f"/marketing/journeys/{journey.pk}/steps/", {"action": "call_task", "wait_days": "1"}
     )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,6 +45,7 @@ from vefa.marketing.choices import (
 )
 from vefa.marketing.models import (
     Campaign,
+    CampaignVariant,
     Journey,
     JourneyEnrollment,
     JourneyStep,
@@ -209,14 +210,27 @@ def journey_set_active(*, actor: User, journey_id: int, active: bool) -> Journey
             if not steps:
                 raise _invalid({"is_active": _("Add at least one step first.")})
             for step in steps:
-                if step.action in SENDING_ACTIONS and step.campaign_id is None:
+                if step.action in SENDING_ACTIONS and not _message_ready(step):
                     raise _invalid(
                         {
-                            "is_active": _("Step %(n)d has no message to send.")
+                            "is_active": _(
+                                "Step %(n)d has no message to send: write it in its campaign."
+                            )
                             % {"n": step.position + 1}
                         }
                     )
         return record_update(journey, actor=actor, data={"is_active": bool(active)})
+
+
+def _message_ready(step: JourneyStep) -> bool:
+    """Whether a sending step's campaign has a message in its channel with some text."""
+    if step.campaign_id is None:
+        return False
+    return CampaignVariant.objects.filter(
+        campaign_id=step.campaign_id,
+        template__channel=F("campaign__channel"),
+        template__versions__isnull=False,
+    ).exists()
 
 
 def journey_delete(*, actor: User, journey_id: int) -> None:
@@ -564,12 +578,18 @@ def _run_action(
             from vefa.marketing.services.sending import send_to_customers
         except ImportError as exc:
             raise StepDeferred from exc
-        queued = send_to_customers(
-            campaign_id=step.campaign_id,
-            customer_ids=[customer.pk],
-            occasion=enrollment.occasion,
-            not_before=None,
-        )
+        try:
+            with transaction.atomic():
+                queued = send_to_customers(
+                    campaign_id=step.campaign_id,
+                    customer_ids=[customer.pk],
+                    occasion=enrollment.occasion,
+                    not_before=None,
+                )
+        except ApplicationError as exc:
+            # The message is not ready (its template was removed …): wait for it.
+            logger.warning("journey %s: step %s cannot send: %s", journey.pk, step.pk, exc.message)
+            raise StepDeferred from exc
         return "queued" if queued else "not_sent"
     if step.action == JourneyAction.AWARD_POINTS:
         from vefa.marketing.services.loyalty import points_award
