@@ -27,7 +27,7 @@ from vefa.customers.models import (
     CustomerRelationship,
     Lead,
 )
-from vefa.demo import activities, portal, relations, sales, service
+from vefa.demo import activities, marketing, portal, relations, sales, service
 from vefa.demo.bench.generate import ts
 from vefa.demo.bench.loaders import Loader, loader_for
 from vefa.demo.bench.tables import TableSpec
@@ -83,6 +83,7 @@ def load_demo(*, report: Report = print) -> DemoResult:
         counts = _write(loader, builder)
         _change_log(loader, builder, staff.users)
         service.load_service(staff, loader, timezone.now())
+        marketing.load_marketing(staff, timezone.now())
         portal.load_portal_account()
         loader.reset_sequences([*MODELS, ChangeLogEntry])
     report("Demo data written; rebuilding the search index …")
