@@ -978,7 +978,7 @@ def webform_consent_to_customer(*, lead_id: int, actor: User) -> bool:
 
     with transaction.atomic():
         entry = (
-            WebFormLead.objects.select_for_update()
+            WebFormLead.objects.select_for_update(of=("self",))
             .select_related("form")
             .filter(lead_id=lead_id, consent_given=True, consent_recorded_at__isnull=True)
             .first()
