@@ -262,8 +262,9 @@ def test_concurrent_attribution_marks_once(team):
     campaign = make_campaign(
         marketer, status=CampaignStatus.COMPLETED, started_at=NOW - datetime.timedelta(days=3)
     )
-    recipient = add_recipient(campaign, customer, sent_at=NOW - datetime.timedelta(days=2))
+    # The order exists first (its own event credits nothing yet), then the recipient.
     order = buy(admin_user, customer, product, NOW - datetime.timedelta(days=1))
+    recipient = add_recipient(campaign, customer, sent_at=NOW - datetime.timedelta(days=2))
     results: list[list[int]] = []
 
     def run():
