@@ -21,12 +21,17 @@ import json
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email import charset as email_charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from typing import Any
 
@@ -39,8 +44,19 @@ from vefa.marketing.rendering import RenderedMessage, setting_text
 logger = logging.getLogger(__name__)
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# UTF-8 bodies in quoted-printable: readable in the raw message, safe for 7-bit servers.
+_CHARSET = email_charset.Charset("utf-8")
+_CHARSET.body_encoding = email_charset.QP
+_SMTP_POLICY = email.policy.compat32.clone(linesep="\r\n")
 
 # --- e-mail ---------------------------------------------------------------------------------------
+
+
+def _header(value: str) -> str:
+    """A header value, encoded (RFC 2047) when it is not plain ASCII."""
+    if value.isascii():
+        return value
+    return Header(value, "utf-8").encode()
 
 
 def build_email(
@@ -52,24 +68,36 @@ def build_email(
     message_id: str,
     reply_to: str = "",
     organisation: str = "",
-) -> EmailMessage:
-    """The MIME message: a plain-text part, an HTML part when there is HTML, the headers."""
-    message = EmailMessage(policy=email.policy.SMTP)
+) -> Message:
+    """The MIME message: a plain-text part, an HTML part when there is HTML, the headers.
+
+    Built with the standard library's classic message classes: several times faster than
+    ``email.message.EmailMessage`` with its header registry, which matters at hundreds of
+    messages a second. Header values have no line breaks (the renderer removes them)."""
+    text = MIMEText(rendered.text or " ", "plain", _CHARSET)
+    if rendered.html:
+        message: Message = MIMEMultipart("alternative")
+        message.attach(text)
+        message.attach(MIMEText(rendered.html, "html", _CHARSET))
+    else:
+        message = text
     message["From"] = formataddr((sender_name, sender)) if sender_name else sender
     message["To"] = to
-    message["Subject"] = rendered.subject
+    message["Subject"] = _header(rendered.subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id
     if reply_to:
         message["Reply-To"] = reply_to
     if organisation:
-        message["Organization"] = organisation
+        message["Organization"] = _header(organisation)
     for name, value in rendered.headers.items():
         message[name] = value
-    message.set_content(rendered.text or " ", subtype="plain", charset="utf-8")
-    if rendered.html:
-        message.add_alternative(rendered.html, subtype="html", charset="utf-8")
     return message
+
+
+def email_bytes(message: Message) -> bytes:
+    """The message as sent: CRLF line ends, long lines folded."""
+    return message.as_bytes(policy=_SMTP_POLICY)
 
 
 @dataclass
@@ -119,16 +147,19 @@ class SmtpSession:
     def open(self) -> None:
         if self.connection is not None:
             return
-        context = ssl.create_default_context()
         if self.use_ssl:
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=context
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
             )
         else:
             connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if connection.sock is not None:
+            # Commands and the message's end are small writes answered at once: without
+            # this, each final "." waits for the server's delayed acknowledgement.
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection.ehlo()
         if self.use_tls and not self.use_ssl:
-            connection.starttls(context=context)
+            connection.starttls(context=ssl.create_default_context())
             connection.ehlo()
         if self.username:
             connection.login(self.username, self.password)

@@ -35,7 +35,7 @@ from vefa.marketing.models import (
     MarketingSettings,
     TemplateVersion,
 )
-from vefa.marketing.rendering import pick_version, points_balance, render_message
+from vefa.marketing.rendering import pick_version, render_message
 from vefa.marketing.selectors.sending import judge, marketing_settings
 from vefa.platform.records import record_update
 
@@ -448,6 +448,7 @@ def send_batch(
     sender, sender_name, reply_to = _sender(campaign, rules)
     pace = _Pace(rules.send_rate)
     link_cache: dict[tuple[int, str], int] = {}
+    balances = points_balances([row.customer_id for row in ready])
     uses_points = campaign.channel in (CampaignChannel.EMAIL, CampaignChannel.SMS)
     own_session = session is None
     if campaign.channel == CampaignChannel.EMAIL and session is None:
@@ -475,7 +476,7 @@ def send_batch(
                     recipient=row,
                     subject=found[2],
                     company=sender_name,
-                    balance=points_balance(customer.pk)
+                    balance=balances.get(customer.pk, 0)
                     if uses_points and "points_balance" in _names(version, found[2])
                     else None,
                     track_opens=rules.track_opens,
@@ -534,6 +535,20 @@ def send_batch(
     return result
 
 
+def points_balances(customer_ids: list[int]) -> dict[int, int]:
+    """The loyalty points balance of each customer, in one query."""
+    from django.db.models import Sum
+
+    from vefa.marketing.models import PointsEntry
+
+    rows = (
+        PointsEntry.objects.filter(customer_id__in=customer_ids)
+        .values("customer_id")
+        .annotate(total=Sum("points"))
+    )
+    return {row["customer_id"]: int(row["total"] or 0) for row in rows}
+
+
 def _names(version: TemplateVersion, subject: str) -> frozenset[str]:
     from vefa.marketing.rendering import _compile
 
@@ -571,7 +586,7 @@ def _hand_over(
             organisation=organisation,
         )
         return session.deliver(
-            sender=sender, recipient=row.address, data=message.as_bytes(), claim=claim
+            sender=sender, recipient=row.address, data=channels.email_bytes(message), claim=claim
         )
     if campaign.channel == CampaignChannel.SMS:
         if not claim():
