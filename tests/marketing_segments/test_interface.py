@@ -142,3 +142,26 @@ def test_rep_cannot_change_a_marketers_segment(marketer, rep):
     assert segment_get(actor=rep, pk=segment.pk).pk == segment.pk
     with pytest.raises(PermissionDenied):
         segment_archive(actor=rep, segment_id=segment.pk)
+
+
+def test_any_with_tags_counts_each_customer_once(marketer, ankara, izmir):
+    from vefa.platform.services import tags_resolve
+
+    vip, north = tags_resolve(["vip", "north"])
+    ankara.tags.set([vip, north])
+    izmir.tags.set([north])
+    segment = segment_create(
+        actor=marketer,
+        name="Tags",
+        kind="dynamic",
+        match="any",
+        rules=[
+            {"param": "tag", "value": "vip"},
+            {"param": "tag", "value": "north"},
+            {"param": "city", "value": "Ankara"},
+        ],
+    )
+    members = segment_customers(segment)
+    assert members.count() == 2
+    assert _ids(members) == {ankara.pk, izmir.pk}
+    assert segment_count(actor=marketer, segment_id=segment.pk) == 2

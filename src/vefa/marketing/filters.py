@@ -33,6 +33,8 @@ from vefa.customers.filters import register_filter_extension
 
 YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 MAX_DAYS = 3650
+# A category with more products than this is matched by a subquery instead of a list.
+MAX_LISTED_PRODUCTS = 2000
 
 PARAMETERS = (
     "bought_product",
@@ -99,15 +101,25 @@ def category_and_children(category_id: int) -> list[int]:
 
 
 def buyers_of(*, product_id: int | None = None, category_id: int | None = None) -> QuerySet[Any]:
-    """Customer ids with an order line of the product or category (orders not cancelled)."""
-    from vefa.sales.models import OrderLine
+    """Customer ids with an order line of the product or category (orders not cancelled).
 
-    lines = OrderLine.objects.filter(order__in=_not_cancelled_orders().values("pk"))
+    The lines are found by product through the ``orderline_product`` index (the category's
+    products are listed first: a catalogue's categories hold few enough), then their orders
+    by primary key.
+    """
+    from vefa.sales.models import OrderLine, Product
+
+    lines = OrderLine.objects.all()
     if product_id is not None:
         lines = lines.filter(product_id=product_id)
     if category_id is not None:
-        lines = lines.filter(product__category_id__in=category_and_children(category_id))
-    return lines.values("order__customer_id")
+        products = Product.objects.filter(category_id__in=category_and_children(category_id))
+        listed = list(products.values_list("pk", flat=True)[: MAX_LISTED_PRODUCTS + 1])
+        if len(listed) > MAX_LISTED_PRODUCTS:
+            lines = lines.filter(product_id__in=products.values("pk"))
+        else:
+            lines = lines.filter(product_id__in=listed)
+    return _not_cancelled_orders().filter(pk__in=lines.values("order_id")).values("customer_id")
 
 
 def recent_buyers(days: int) -> QuerySet[Any]:

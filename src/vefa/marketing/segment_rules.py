@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -266,26 +266,38 @@ def apply_rules(
         return queryset.none()
     defs = definitions() if defs is None else defs
     model = queryset.model
-    branches: list[Q] = []
-    for rule in rules:
-        form = rule_form({str(rule.get("param")): rule.get("value")}, actor=actor, defs=defs)
-        valid = form.is_valid() and str(rule.get("param")) in form.fields
-        if match == "any":
-            if valid:
-                ids = form.apply(model._default_manager.all()).values("pk")
-                branches.append(Q(pk__in=ids))
-        else:
-            if not valid:
+    if match != "any":
+        for rule in rules:
+            form = rule_form({str(rule.get("param")): rule.get("value")}, actor=actor, defs=defs)
+            if not (form.is_valid() and str(rule.get("param")) in form.fields):
                 return queryset.none()
             queryset = form.apply(queryset)
-    if match == "any":
-        if not branches:
-            return queryset.none()
-        condition = branches[0]
-        for branch in branches[1:]:
-            condition |= branch
-        queryset = queryset.filter(condition)
-    return queryset
+        return queryset
+    # Any: rules over the customer row and its one-to-one attributes are joined with OR in
+    # one scan; a rule through a many-valued relation (tags) is a ``pk IN (subquery)``, so
+    # no customer is counted twice.
+    combined: QuerySet[Customer] | None = None
+    for rule in rules:
+        form = rule_form({str(rule.get("param")): rule.get("value")}, actor=actor, defs=defs)
+        if not (form.is_valid() and str(rule.get("param")) in form.fields):
+            continue
+        branch = form.apply(queryset)
+        if _multi_valued(branch):
+            ids = form.apply(model._default_manager.all()).values("pk")
+            branch = queryset.filter(pk__in=ids)
+        combined = branch if combined is None else combined | branch
+    return queryset.none() if combined is None else combined
+
+
+def _multi_valued(queryset: QuerySet[Any]) -> bool:
+    """Whether the query joins a relation that can repeat the customer row."""
+    for join in queryset.query.alias_map.values():
+        field = getattr(join, "join_field", None)
+        if field is None:
+            continue
+        if getattr(field, "many_to_many", False) or getattr(field, "one_to_many", False):
+            return True
+    return False
 
 
 def describe_rule(
