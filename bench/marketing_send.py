@@ -260,7 +260,7 @@ def main() -> None:
     # here too so its import is not part of the measured send.
     from django.urls import reverse
 
-    reverse("marketing:suppressions")
+    reverse("marketing:suppression_list")
     cpu0 = time.process_time()
     load0 = Path("/proc/loadavg").read_text().split()[:3]
     started = time.perf_counter()

@@ -215,7 +215,7 @@ def test_reply_recognised(sent):
 def test_suppressions_page_and_permissions(marketer, rules):
     client = Client()
     client.force_login(marketer)
-    page = client.get(reverse("marketing:suppressions"))
+    page = client.get(reverse("marketing:suppression_list"))
     assert page.status_code == 200
     added = client.post(
         reverse("marketing:suppression_add"),
@@ -223,7 +223,7 @@ def test_suppressions_page_and_permissions(marketer, rules):
     )
     assert added.status_code == 302
     row = Suppression.objects.get(address="bad@example.com")
-    listing = client.get(reverse("marketing:suppressions"))
+    listing = client.get(reverse("marketing:suppression_list"))
     assert b"&lt;script&gt;x&lt;/script&gt;" in listing.content
     invalid = client.post(
         reverse("marketing:suppression_add"), {"channel": "email", "address": "=1+1"}
@@ -243,7 +243,7 @@ def test_suppressions_page_and_permissions(marketer, rules):
     )
     client.post(reverse("marketing:suppression_remove", args=[row.pk]), {"reason": "asked"})
     assert not Suppression.objects.filter(pk=row.pk).exists()
-    assert Client().get(reverse("marketing:suppressions")).status_code == 302
+    assert Client().get(reverse("marketing:suppression_list")).status_code == 302
 
 
 def test_view_in_browser(sent):

@@ -27,7 +27,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from email import charset as email_charset
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -44,9 +43,8 @@ from vefa.marketing.rendering import RenderedMessage, setting_text
 logger = logging.getLogger(__name__)
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-# UTF-8 bodies in quoted-printable: readable in the raw message, safe for 7-bit servers.
-_CHARSET = email_charset.Charset("utf-8")
-_CHARSET.body_encoding = email_charset.QP
+# UTF-8 bodies (base64-encoded by the standard library: safe for 7-bit servers).
+_CHARSET = "utf-8"
 _SMTP_POLICY = email.policy.compat32.clone(linesep="\r\n")
 
 # --- e-mail ---------------------------------------------------------------------------------------

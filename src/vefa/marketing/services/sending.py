@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -714,7 +713,6 @@ def send_campaign(
         if batch.finished or (batch.sent + batch.refused + batch.deferred) == 0:
             break
     finish_if_done(campaign_id)
-    db_connection.close_if_unusable_or_obsolete()
     return totals
 
 

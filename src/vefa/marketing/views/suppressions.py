@@ -77,7 +77,7 @@ def suppression_add(request: HttpRequest) -> HttpResponse:
     except PermissionDenied:
         raise NotFound(_("Not found.")) from None
     messages.success(request, _("The address is suppressed."))
-    return HttpResponseRedirect(reverse("marketing:suppressions"))
+    return HttpResponseRedirect(reverse("marketing:suppression_list"))
 
 
 @login_required
@@ -95,11 +95,11 @@ def suppression_remove(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotFound(_("Not found.")) from None
     else:
         messages.success(request, _("The address may receive messages again."))
-    return HttpResponseRedirect(reverse("marketing:suppressions"))
+    return HttpResponseRedirect(reverse("marketing:suppression_list"))
 
 
 urlpatterns = [
-    path("suppressions/", suppression_list, name="suppressions"),
+    path("suppressions/", suppression_list, name="suppression_list"),
     path("suppressions/add/", suppression_add, name="suppression_add"),
     path("suppressions/<int:pk>/remove/", suppression_remove, name="suppression_remove"),
     *tracking_urlpatterns,
