@@ -467,24 +467,42 @@ def _log(actor: User | None, entry: PointsEntry, balance_before: int) -> None:
     )
 
 
-def _expired_due(program: LoyaltyProgram, customer_id: int, now: datetime.datetime) -> int:
-    """Points to write off now (first in, first out)."""
-    rows = PointsEntry.objects.filter(program=program, customer_id=customer_id)
-    totals = rows.aggregate(
-        past=Sum("points", filter=Q(points__gt=0, expires_at__lte=now)),
-        spent=Sum("points", filter=Q(points__lt=0) & ~Q(kind=PointsKind.EXPIRE)),
-        expired=Sum("points", filter=Q(kind=PointsKind.EXPIRE)),
-        balance=Sum("points"),
+EXPIRY_BATCH = 500
+
+
+def _expired_due(
+    program: LoyaltyProgram, customer_ids: list[int], now: datetime.datetime
+) -> dict[int, int]:
+    """Points to write off now per customer (first in, first out), for a batch of customers."""
+    rows = (
+        PointsEntry.objects.filter(program=program, customer_id__in=customer_ids)
+        .values("customer_id")
+        .annotate(
+            past=Sum("points", filter=Q(points__gt=0, expires_at__lte=now)),
+            spent=Sum("points", filter=Q(points__lt=0) & ~Q(kind=PointsKind.EXPIRE)),
+            expired=Sum("points", filter=Q(kind=PointsKind.EXPIRE)),
+            balance=Sum("points"),
+        )
+        .order_by()
     )
-    past = int(totals["past"] or 0)
-    spent = -int(totals["spent"] or 0)
-    expired = -int(totals["expired"] or 0)
-    due = past - spent - expired
-    return max(0, min(due, int(totals["balance"] or 0)))
+    due: dict[int, int] = {}
+    for row in rows:
+        past = int(row["past"] or 0)
+        spent = -int(row["spent"] or 0)
+        expired = -int(row["expired"] or 0)
+        amount = max(0, min(past - spent - expired, int(row["balance"] or 0)))
+        if amount > 0:
+            due[int(row["customer_id"])] = amount
+    return due
 
 
 def points_expire(*, now: datetime.datetime | None = None) -> int:
-    """Write ``expire`` entries for points past their expiry; idempotent. Returns the count."""
+    """Write ``expire`` entries for points past their expiry; idempotent. Returns the count.
+
+    Customers are taken in batches: each batch's rows are locked, their amounts computed in
+    one query and the entries written together, so a run over many customers stays quick and
+    a rerun writes nothing.
+    """
     now = now or timezone.now()
     program = active_program()
     if program is None:
@@ -496,28 +514,49 @@ def points_expire(*, now: datetime.datetime | None = None) -> int:
         .order_by("customer_id")
     )
     written = 0
-    for customer_id in customers.iterator(chunk_size=500):
-        with transaction.atomic():
-            _lock_customer(customer_id)
-            due = _expired_due(program, customer_id, now)
-            if due <= 0:
-                continue
-            key = f"expire:{now:%Y-%m-%d}"
-            if PointsEntry.objects.filter(
-                program=program, customer_id=customer_id, key=key
-            ).exists():
-                key = f"expire:{now:%Y-%m-%dT%H%M%S}"
-            PointsEntry.objects.create(
-                program=program,
-                customer_id=customer_id,
-                kind=PointsKind.EXPIRE,
-                points=-due,
-                key=key,
-                description=_("Points past their expiry date"),
-                occurred_at=now,
-            )
-            written += 1
+    batch: list[int] = []
+    for customer_id in customers.iterator(chunk_size=EXPIRY_BATCH * 4):
+        batch.append(int(customer_id))
+        if len(batch) == EXPIRY_BATCH:
+            written += _expire_batch(program, batch, now)
+            batch = []
+    if batch:
+        written += _expire_batch(program, batch, now)
     return written
+
+
+def _expire_batch(program: LoyaltyProgram, customer_ids: list[int], now: datetime.datetime) -> int:
+    with transaction.atomic():
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=customer_ids)
+            .order_by("pk")
+            .values_list("pk")
+        )
+        due = _expired_due(program, customer_ids, now)
+        if not due:
+            return 0
+        key = f"expire:{now:%Y-%m-%d}"
+        taken = set(
+            PointsEntry.objects.filter(
+                program=program, customer_id__in=list(due), key=key
+            ).values_list("customer_id", flat=True)
+        )
+        PointsEntry.objects.bulk_create(
+            [
+                PointsEntry(
+                    program=program,
+                    customer_id=customer_id,
+                    kind=PointsKind.EXPIRE,
+                    points=-amount,
+                    key=f"expire:{now:%Y-%m-%dT%H%M%S}" if customer_id in taken else key,
+                    description=_("Points past their expiry date"),
+                    occurred_at=now,
+                )
+                for customer_id, amount in due.items()
+            ]
+        )
+    return len(due)
 
 
 def birthdays_on(day: datetime.date) -> Q:
