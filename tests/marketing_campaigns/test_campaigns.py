@@ -332,3 +332,27 @@ def test_template_archived_not_offered(marketer, segment, template):
     with pytest.raises(ValidationFailed) as error:
         campaign_create(actor=marketer, data=data(segment, template))
     assert "variants.0.template" in error.value.fields
+
+
+def test_segment_picker_searches_and_keeps_the_chosen(client, marketer, segment, other_segment):
+    from vefa.marketing.models import Segment
+
+    hostile = Segment.objects.create(name=HOSTILE[0], owner=marketer, team_id=marketer.team_id)
+    client.force_login(marketer)
+    url = reverse("marketing:campaign_segment_options")
+    found = client.get(url, {"field": "segments", "q": "risk", "segments": [segment.pk]})
+    assert found.status_code == 200
+    body = found.content.decode()
+    # The chosen segment stays, checked; the search adds the match; nothing else.
+    assert f'value="{segment.pk}" id="segments-{segment.pk}" checked' in body
+    assert (
+        f'value="{other_segment.pk}"' in body
+        and "checked" not in body.split(f'value="{other_segment.pk}"')[1].split(">")[0]
+    )
+    assert f'value="{hostile.pk}"' not in body
+    everything = client.get(url, {"field": "exclusions"}).content.decode()
+    assert "<script>alert(1)</script>" not in everything
+    assert f'value="{hostile.pk}"' in everything
+    assert client.get(url, {"field": "owner"}).status_code == 404
+    form = client.get(reverse("marketing:campaign_create"), {"segment": segment.pk})
+    assert f'id="segments-{segment.pk}" checked' in form.content.decode()

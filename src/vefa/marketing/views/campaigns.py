@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, re_path, reverse
 from django.utils import formats, timezone
@@ -184,6 +184,53 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# How many segments a search offers at once (the chosen ones are always shown too).
+SEGMENT_OPTIONS = 30
+
+
+def segment_boxes(
+    actor: Any, *, field: str, selected: list[int], q: str = ""
+) -> list[tuple[int, str, bool]]:
+    """(id, name, chosen) of the chosen segments and of those whose name contains ``q``."""
+    from vefa.marketing.selectors.segments import segment_queryset
+
+    visible = segment_queryset(actor).filter(is_archived=False)
+    chosen = list(visible.filter(pk__in=selected).order_by("name", "id").values_list("pk", "name"))
+    others = visible.exclude(pk__in=selected)
+    if q:
+        others = others.filter(name__icontains=q)
+    found = list(others.order_by("name", "id").values_list("pk", "name")[:SEGMENT_OPTIONS])
+    return [(pk, name, True) for pk, name in chosen] + [(pk, name, False) for pk, name in found]
+
+
+def _selected(values: Any) -> list[int]:
+    return [int(v) for v in values or [] if str(v).isdigit()][:200]
+
+
+@login_required
+@require_GET
+def segment_options(request: HttpRequest) -> HttpResponse:
+    """The segment checkboxes of the campaign form for a search (an htmx fragment); the
+    segments already chosen stay listed and chosen."""
+    actor = actor_of(request)
+    field = request.GET.get("field", "segments")
+    if field not in ("segments", "exclusions"):
+        raise Http404(_("Not found."))
+    return render(
+        request,
+        "marketing/campaigns/_segment_boxes.html",
+        {
+            "field": field,
+            "boxes": segment_boxes(
+                actor,
+                field=field,
+                selected=_selected(request.GET.getlist(field)),
+                q=request.GET.get("q", "")[:100],
+            ),
+        },
+    )
+
+
 def _form(
     actor: Any, data: Any = None, initial: dict[str, Any] | None = None, channel: str = ""
 ) -> CampaignForm:
@@ -198,10 +245,19 @@ def _form(
 def _render_form(
     request: HttpRequest, form: CampaignForm, campaign: Campaign | None
 ) -> HttpResponse:
+    actor = actor_of(request)
+    pickers = [
+        {
+            "field": form[name],
+            "name": name,
+            "boxes": segment_boxes(actor, field=name, selected=_selected(form[name].value())),
+        }
+        for name in ("segments", "exclusions")
+    ]
     return render(
         request,
         "marketing/campaigns/campaign_form.html",
-        {"form": form, "campaign": campaign},
+        {"form": form, "campaign": campaign, "pickers": pickers},
         status=422 if form.errors else 200,
     )
 
@@ -400,6 +456,7 @@ urlpatterns = [
     path("campaigns/", campaign_list, name="campaign_list"),
     path("campaigns/calendar/", campaign_calendar, name="campaign_calendar"),
     path("campaigns/new/", campaign_create, name="campaign_create"),
+    path("campaigns/segment-options/", segment_options, name="campaign_segment_options"),
     path("campaigns/<int:pk>/", campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/audience/", campaign_audience, name="campaign_audience"),
