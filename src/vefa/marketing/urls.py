@@ -16,6 +16,7 @@ AREAS = [
     "campaigns",
     "reports",
     "suppressions",
+    "tracking",
     "journeys",
     "loyalty",
     "referrals",

@@ -1,8 +1,4 @@
-"""The suppressed addresses: list, add by hand, remove with a reason.
-
-The public message endpoints (``vefa.marketing.views.tracking``) are mounted here too: they
-live under /marketing/ with the other marketing pages.
-"""
+"""The suppressed addresses: list, add by hand, remove with a reason."""
 
 from __future__ import annotations
 
@@ -20,7 +16,6 @@ from vefa.marketing.choices import CampaignChannel
 from vefa.marketing.selectors.sending import suppression_page
 from vefa.marketing.services import suppressions as services
 from vefa.marketing.services.suppressions import SUPPRESSIBLE
-from vefa.marketing.views.tracking import urlpatterns as tracking_urlpatterns
 
 
 def _render(
@@ -102,5 +97,4 @@ urlpatterns = [
     path("suppressions/", suppression_list, name="suppression_list"),
     path("suppressions/add/", suppression_add, name="suppression_add"),
     path("suppressions/<int:pk>/remove/", suppression_remove, name="suppression_remove"),
-    *tracking_urlpatterns,
 ]
