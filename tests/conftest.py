@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 
 from tests.factories import TeamFactory, UserFactory
 from vefa.accounts.choices import Role
@@ -64,6 +65,23 @@ def _forget_cached_field_definitions():
     search._searchable.clear()
     yield
     search._searchable.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language and time zone.
+
+    A request activates its user's (or portal contact's) language in the thread that serves
+    it; in production the next request activates its own, but a later test's code outside a
+    request would inherit the earlier test's language.
+    """
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture
