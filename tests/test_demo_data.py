@@ -13,10 +13,10 @@ from io import StringIO
 import phonenumbers
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from tests.demo_loaded import demo_loaded
 from vefa.accounts.backends import EmailBackend
 from vefa.accounts.choices import Role
 from vefa.accounts.models import User
@@ -51,17 +51,8 @@ LOAD_SLACK = datetime.timedelta(minutes=10)
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo company, loaded once; everything is rolled back after the module."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            out = StringIO()
-            started = timezone.now()
-            call_command("demo_data", stdout=out)
-            yield {"output": out.getvalue(), "started": started}
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with demo_loaded(django_db_blocker) as loaded:
+        yield loaded
 
 
 pytestmark = pytest.mark.usefixtures("demo")

@@ -10,14 +10,12 @@ import datetime
 import re
 from collections import Counter, defaultdict
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
+from tests.demo_loaded import demo_loaded
 from vefa.accounts.choices import Role
 from vefa.accounts.models import Team, User
 from vefa.demo.build import TAGS
@@ -50,16 +48,8 @@ FLOW = ("confirmed_at", "shipped_at", "delivered_at", "invoiced_at", "paid_at")
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo company, loaded once; everything is rolled back after the module."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            started = timezone.now()
-            call_command("demo_data", stdout=StringIO())
-            yield {"started": started}
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with demo_loaded(django_db_blocker) as loaded:
+        yield loaded
 
 
 pytestmark = pytest.mark.usefixtures("demo")

@@ -4,13 +4,10 @@ group) and a draft. The demo is loaded once for the module and rolled back after
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.urls import reverse
 
+from tests.demo_loaded import demo_loaded
 from vefa.accounts.models import User
 from vefa.marketing.choices import CampaignStatus, RecipientStatus
 from vefa.marketing.models import Campaign, CampaignRecipient, MessageTemplate, Segment
@@ -19,15 +16,9 @@ from vefa.marketing.selectors.reports import campaign_report
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("demo_data", stdout=StringIO())
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    """The demo company, loaded once; everything is rolled back after the module."""
+    with demo_loaded(django_db_blocker) as loaded:
+        yield loaded
 
 
 pytestmark = pytest.mark.usefixtures("demo")
