@@ -53,6 +53,8 @@ def test_a_return_is_found_by_number_customer_order_reason_and_words(agent, retu
         if h.model == LABEL
     )
     assert returned.number in hit.title and "Ayşe Yılmaz" in hit.title
+    # The hit opens the return itself, not its customer.
+    assert hit.url == f"/service/returns/{pk}/"
     assert "script" not in hit.title and "script" not in hit.subtitle
 
 

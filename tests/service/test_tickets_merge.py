@@ -201,6 +201,22 @@ def test_a_return_started_from_a_merged_ticket_goes_to_the_survivor(agent, queue
     assert ret.ticket_id == target.pk
 
 
+def test_a_visit_planned_on_a_merged_ticket_goes_to_the_survivor(agent, queue, customer):
+    target = open_ticket(agent, customer=customer.pk, owner=agent.pk)
+    source = open_ticket(agent, customer=customer.pk, owner=agent.pk)
+    ticket_merge(actor=agent, source_id=source.pk, target_id=target.pk)
+    start = timezone.now() + datetime.timedelta(days=1)
+    visit = visit_schedule(
+        actor=agent,
+        ticket_id=source.pk,
+        start_at=start,
+        end_at=start + datetime.timedelta(hours=1),
+        location="Moda",
+    )
+    assert visit.ticket_id == target.pk
+    assert target.number in visit.activity.subject
+
+
 # --- refusals -------------------------------------------------------------------------------
 
 

@@ -689,6 +689,11 @@ class ReturnRequest(VefaModel, CustomFieldsMixin, TaggableMixin):
     def __str__(self) -> str:
         return self.number
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("service:return_detail", args=[self.pk])
+
 
 class ReturnLine(VefaModel):
     """One returned order line (or part of its quantity)."""

@@ -35,6 +35,9 @@ def _ticket_for_change(actor: User, ticket_id: Any) -> Ticket:
     )
     if ticket is None:
         raise NotFound(_("No such ticket."))
+    if ticket.merged_into_id is not None:
+        # A merged ticket's work goes on in its survivor (merges keep chains one step long).
+        return _ticket_for_change(actor, ticket.merged_into_id)
     return ticket
 
 
