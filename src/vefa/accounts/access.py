@@ -223,6 +223,33 @@ POLICIES: dict[str, dict[str, tuple[Scope, Scope, Scope]]] = {
         Role.MARKETER: (A, A, N),
         Role.READ_ONLY: (A, N, N),
     },
+    # Data in and out: imports by managers and marketers (lists), exports by everyone (an
+    # export holds only what the actor may see), the duplicate review by managers; webhooks,
+    # inbound sources and privacy requests are for administrators only (not listed).
+    "imports.importrun": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, A, O),
+        Role.SALES_REP: (N, N, N),
+        Role.SERVICE_AGENT: (N, N, N),
+        Role.MARKETER: (O, O, O),
+        Role.READ_ONLY: (N, N, N),
+    },
+    "exports.export": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (O, O, O),
+        Role.SALES_REP: (O, O, O),
+        Role.SERVICE_AGENT: (O, O, O),
+        Role.MARKETER: (O, O, O),
+        Role.READ_ONLY: (O, O, O),
+    },
+    "dedupe.cluster": {
+        Role.ADMIN: (A, A, A),
+        Role.SALES_MANAGER: (A, A, N),
+        Role.SALES_REP: (N, N, N),
+        Role.SERVICE_AGENT: (N, N, N),
+        Role.MARKETER: (A, N, N),
+        Role.READ_ONLY: (N, N, N),
+    },
 }
 
 Match = Literal["own", "team"] | None

@@ -33,6 +33,11 @@ API_APPS = [
     "vefa.service",
     "vefa.marketing",
     "vefa.analytics",
+    "vefa.imports",
+    "vefa.exports",
+    "vefa.privacy",
+    "vefa.dedupe",
+    "vefa.integrations",
 ]
 
 

@@ -89,6 +89,11 @@ INSTALLED_APPS = [
     "vefa.portal",
     "vefa.marketing",
     "vefa.analytics",
+    "vefa.imports",
+    "vefa.exports",
+    "vefa.privacy",
+    "vefa.dedupe",
+    "vefa.integrations",
 ]
 
 MIDDLEWARE = [

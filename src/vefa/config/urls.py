@@ -16,6 +16,11 @@ urlpatterns = [
     path("portal/", include("vefa.portal.urls")),
     path("analytics/", include("vefa.analytics.urls")),
     path("analytics/customer/", include("vefa.analytics.urls_customer")),
+    path("imports/", include("vefa.imports.urls")),
+    path("exports/", include("vefa.exports.urls")),
+    path("privacy/", include("vefa.privacy.urls")),
+    path("dedupe/", include("vefa.dedupe.urls")),
+    path("integrations/", include("vefa.integrations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

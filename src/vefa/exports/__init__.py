@@ -1,0 +1,1 @@
+"""Exporting lists to CSV and XLSX, the lossless JSON Lines export, and scheduled exports."""
