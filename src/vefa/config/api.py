@@ -37,6 +37,7 @@ API_APPS = [
     "vefa.exports",
     "vefa.privacy",
     "vefa.dedupe",
+    "vefa.quality",
     "vefa.integrations",
 ]
 

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "vefa.exports",
     "vefa.privacy",
     "vefa.dedupe",
+    "vefa.quality",
     "vefa.integrations",
 ]
 

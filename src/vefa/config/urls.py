@@ -20,6 +20,7 @@ urlpatterns = [
     path("exports/", include("vefa.exports.urls")),
     path("privacy/", include("vefa.privacy.urls")),
     path("dedupe/", include("vefa.dedupe.urls")),
+    path("quality/", include("vefa.quality.urls")),
     path("integrations/", include("vefa.integrations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

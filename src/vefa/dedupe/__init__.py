@@ -1,2 +1,2 @@
-"""Duplicate detection (instant and the batch spring cleaning), the review of clusters, and the
-data-quality page."""
+"""The batch "spring cleaning": probabilistic record linkage of customers into duplicate
+clusters with match probabilities, and their review."""

@@ -19,7 +19,7 @@ MENU: list[MenuItem] = [
     ("exports:export_list", _("Exports"), "exports.export"),
     None,
     ("dedupe:cluster_list", _("Duplicate review"), "dedupe.cluster"),
-    ("dedupe:quality", _("Data quality"), "dedupe.cluster"),
+    ("quality:dashboard", _("Data quality"), "dedupe.cluster"),
     None,
     ("privacy:request_list", _("Privacy requests"), "privacy.request"),
     ("integrations:webhook_list", _("Webhooks"), "integrations.webhook"),
