@@ -188,3 +188,14 @@ def segment_sizes(*, segment: Segment, days: int = HISTORY_DAYS) -> list[Segment
 
 def is_static_member(*, segment: Segment, customer_id: int) -> bool:
     return SegmentMember.objects.filter(segment=segment, customer_id=customer_id).exists()
+
+
+def customer_memberships(*, actor: User, customer: Customer, limit: int) -> list[SegmentMember]:
+    """The customer's memberships of the segments the actor may see, by segment name (the
+    marketing card of the customer 360 page); the customer was read with the actor."""
+    visible_segments = restrict(Segment.objects.all(), actor).values("pk")
+    return list(
+        SegmentMember.objects.filter(customer=customer, segment__in=visible_segments)
+        .select_related("segment")
+        .order_by("segment__name", "segment_id")[:limit]
+    )

@@ -10,11 +10,10 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from vefa.accounts.access import restrict
 from vefa.customers import selectors as customer_selectors
 from vefa.interactions.views._helpers import actor_of, hidden_as_404
-from vefa.marketing.models import Segment, SegmentMember
 from vefa.marketing.selectors.reports import customer_campaigns
+from vefa.marketing.selectors.segments import customer_memberships
 
 RECENT_CAMPAIGNS = 10
 SEGMENTS = 20
@@ -26,12 +25,7 @@ SEGMENTS = 20
 def customer_marketing_section(request: HttpRequest, customer_pk: int) -> HttpResponse:
     actor = actor_of(request)
     customer = customer_selectors.customer_get(actor=actor, pk=customer_pk)
-    visible_segments = restrict(Segment.objects.all(), actor).values("pk")
-    memberships = list(
-        SegmentMember.objects.filter(customer=customer, segment__in=visible_segments)
-        .select_related("segment")
-        .order_by("segment__name", "segment_id")[:SEGMENTS]
-    )
+    memberships = customer_memberships(actor=actor, customer=customer, limit=SEGMENTS)
     return render(
         request,
         "marketing/customer/_marketing.html",

@@ -24,6 +24,7 @@ from vefa.marketing.models import Journey
 from vefa.marketing.selectors import journeys as selectors
 from vefa.marketing.selectors.journeys import describe_last_event
 from vefa.marketing.services import journeys as services
+from vefa.sales.selectors.catalogue import category_choices
 
 PAGE_SIZE = 25
 
@@ -34,14 +35,13 @@ def _segments(request: HttpRequest) -> list[tuple[int, str]]:
     return segment_choices(actor=actor_of(request))
 
 
-def _categories() -> list[tuple[int, str]]:
-    from vefa.sales.models import ProductCategory
-
-    return list(ProductCategory.objects.order_by("name", "id").values_list("pk", "name")[:500])
-
-
 def _journey_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> JourneyForm:
-    return JourneyForm(data, segments=_segments(request), categories=_categories(), **kwargs)
+    return JourneyForm(
+        data,
+        segments=_segments(request),
+        categories=category_choices(actor=actor_of(request)),
+        **kwargs,
+    )
 
 
 @login_required

@@ -32,14 +32,9 @@ from vefa.marketing.selectors.referrals import customer_referrals
 from vefa.marketing.services import loyalty as services
 from vefa.marketing.services.loyalty import ladder_step_labels
 from vefa.marketing.services.referrals import referral_code, referral_create
+from vefa.sales.selectors.catalogue import category_choices
 
 RECENT = 10
-
-
-def _categories() -> list[tuple[int, str]]:
-    from vefa.sales.models import ProductCategory
-
-    return list(ProductCategory.objects.order_by("name", "id").values_list("pk", "name")[:500])
 
 
 def _setup_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
@@ -64,7 +59,8 @@ def _setup_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
         "may_change": may_change,
         "ladder_labels": ladder_step_labels(),
         "program_form": forms.get("program_form") or ProgramForm(initial=initial),
-        "rule_form": forms.get("rule_form") or EarningRuleForm(categories=_categories()),
+        "rule_form": forms.get("rule_form")
+        or EarningRuleForm(categories=category_choices(actor=actor_of(request))),
         "tier_form": forms.get("tier_form") or TierForm(),
     }
 
@@ -89,7 +85,9 @@ def loyalty(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The loyalty programme was saved."))
                 return HttpResponseRedirect(reverse("marketing:loyalty"))
         elif part == "rule":
-            form = EarningRuleForm(request.POST, categories=_categories())
+            form = EarningRuleForm(
+                request.POST, categories=category_choices(actor=actor_of(request))
+            )
             forms["rule_form"] = form
             if form.is_valid():
                 services.earning_rule_add(

@@ -45,6 +45,7 @@ from vefa.marketing.segment_rules import (
 )
 from vefa.marketing.selectors import segments as selectors
 from vefa.marketing.services import segments as services
+from vefa.sales.selectors.catalogue import category_choices
 
 PAGE_SIZE = 50
 _KEY = re.compile(r"[a-z0-9]{1,12}")
@@ -52,12 +53,9 @@ _KEY = re.compile(r"[a-z0-9]{1,12}")
 
 def _value_choices(actor: User, exclude: int | None = None) -> dict[str, list[Any]]:
     """Friendlier value widgets than an id box: segments and categories by name."""
-    from vefa.sales.models import ProductCategory
-
-    categories = list(ProductCategory.objects.order_by("name").values_list("pk", "name")[:500])
     return {
         "segment": selectors.segment_choices(actor=actor, exclude=[exclude] if exclude else []),
-        "bought_category": categories,
+        "bought_category": category_choices(actor=actor),
     }
 
 

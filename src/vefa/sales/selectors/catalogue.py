@@ -111,6 +111,11 @@ def category_tree(*, actor: User) -> list[tuple[CategoryNode, int]]:
     return _build_tree(rows)
 
 
+def category_choices(*, actor: User, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, name) of the categories the actor may see, by name: the choices of a picker."""
+    return [(node.pk, node.name) for node, _depth in category_tree(actor=actor)][:limit]
+
+
 def category_descendants(category_id: int) -> list[int]:
     """``category_id`` and the ids of every category below it."""
     below: dict[int, list[int]] = {}
