@@ -30,7 +30,7 @@ import hashlib
 import imaplib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
@@ -351,6 +351,35 @@ def _store(deliver: Any, files: list[UploadedFile]) -> Any:
                 refused.append(messages[0] if messages else f"{upload.name}")
 
 
+# Other apps that want to see inbound messages (marketing: bounces of campaign mail and
+# replies to it) register a function ``(raw, parsed) -> None`` with a quick test ``wants``
+# (no queries: the help desk's cost per message is pinned); the function runs in a savepoint
+# of the message's transaction, so what it records is stored exactly when the message is,
+# and a failing observer is logged without costing the help desk the message.
+InboundObserver = Callable[[bytes, ParsedEmail], None]
+_observers: list[tuple[InboundObserver, Callable[[bytes, ParsedEmail], bool] | None]] = []
+
+
+def register_inbound_observer(
+    observer: InboundObserver, *, wants: Callable[[bytes, ParsedEmail], bool] | None = None
+) -> InboundObserver:
+    """Have ``observer`` see the inbound messages ``wants`` says yes to (idempotent)."""
+    if all(known is not observer for known, _wants in _observers):
+        _observers.append((observer, wants))
+    return observer
+
+
+def _observe(raw: bytes, parsed: ParsedEmail) -> None:
+    for observer, wants in list(_observers):
+        if wants is not None and not wants(raw, parsed):
+            continue
+        try:
+            with transaction.atomic():
+                observer(raw, parsed)
+        except Exception:
+            logger.exception("an inbound mail observer failed on %s", parsed.message_id)
+
+
 def _parse(raw: bytes) -> ParsedEmail:
     trim = bool(getattr(settings, "VEFA_SERVICE_INBOUND_TRIM_QUOTES", True))
     return parse_message(raw, trim_quotes=trim)
@@ -359,16 +388,21 @@ def _parse(raw: bytes) -> ParsedEmail:
 def inbound_process(*, raw: bytes, mailbox: str = "") -> InboundResult:
     """Take in one raw message and say what became of it (see the module's description).
     Raises ``ValidationFailed`` (``MessageTooLarge``) for a message that cannot be taken."""
-    return _deliver(_parse(raw), mailbox=mailbox, queues=None)
+    return _deliver(_parse(raw), mailbox=mailbox, queues=None, raw=raw)
 
 
 def _deliver(
-    parsed: ParsedEmail, *, mailbox: str, queues: list[tuple[int, str, bool]] | None
+    parsed: ParsedEmail,
+    *,
+    mailbox: str,
+    queues: list[tuple[int, str, bool]] | None,
+    raw: bytes = b"",
 ) -> InboundResult:
     """Store one parsed message in a transaction of its own (a savepoint inside a batch)."""
     from vefa.service.services.tickets import ticket_create_with_message, ticket_message_add
 
     if parsed.is_automatic:
+        _observe(raw, parsed)  # a bounce of campaign mail, say
         return InboundResult(status="ignored", reason=parsed.auto_reason)
     if queues is None:
         queues = _queue_addresses()
@@ -379,6 +413,7 @@ def _deliver(
         duplicate, ticket_id = _known_ids(parsed)
         if duplicate:
             return InboundResult(status="duplicate", reason="message-id")
+        _observe(raw, parsed)
         sender = _valid_email(parsed.from_email)
         customer, contact = customer_for_address(sender)
         author_contact = contact or customer
@@ -471,10 +506,10 @@ def inbound_process_batch(raws: Sequence[bytes], *, mailbox: str = "") -> list[I
     from vefa.platform.custom_fields import definitions_cached
     from vefa.platform.search.indexer import deferred
 
-    items: list[ParsedEmail | InboundResult] = []
+    items: list[tuple[bytes, ParsedEmail] | InboundResult] = []
     for raw in raws:  # outside the transaction: reading takes time and needs no lock
         try:
-            items.append(_parse(raw))
+            items.append((raw, _parse(raw)))
         except ValidationFailed as exc:
             items.append(InboundResult(status="refused", reason=str(exc.message), error=exc))
         except Exception as exc:
@@ -487,12 +522,13 @@ def inbound_process_batch(raws: Sequence[bytes], *, mailbox: str = "") -> list[I
             if isinstance(item, InboundResult):
                 results.append(item)
                 continue
+            raw, parsed = item
             try:
-                results.append(_deliver(item, mailbox=mailbox, queues=queues))
+                results.append(_deliver(parsed, mailbox=mailbox, queues=queues, raw=raw))
             except ValidationFailed as exc:
                 results.append(InboundResult(status="refused", reason=str(exc.message), error=exc))
             except Exception as exc:
-                logger.exception("could not store the inbound message %s", item.message_id)
+                logger.exception("could not store the inbound message %s", parsed.message_id)
                 results.append(InboundResult(status="failed", reason=_failure(exc), error=exc))
             if transaction.get_rollback():
                 # The savepoint could not be rolled back: the transaction is lost as a whole.
