@@ -9,7 +9,7 @@ from importlib import import_module
 app_name = "exports"
 
 # One module per area in ``vefa.exports.views``.
-AREAS: list[str] = []
+AREAS: list[str] = ["exports", "schedules"]
 
 urlpatterns: list[object] = []
 for _area in AREAS:

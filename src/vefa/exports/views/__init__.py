@@ -1,0 +1,1 @@
+"""Pages of the exports app, one module per area."""
