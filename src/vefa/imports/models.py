@@ -105,6 +105,10 @@ class ImportRun(VefaModel):
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     error_rows = models.PositiveIntegerField(_("rows with errors"), default=0)
     errors_file = models.CharField(max_length=300, blank=True)
+    # The checkpoint: the file row (header = 1) of the last committed batch and the size of the
+    # error report at that moment; a resumed run starts after it and truncates the report.
+    last_row = models.PositiveIntegerField(default=0)
+    errors_bytes = models.PositiveBigIntegerField(default=0)
     message = models.TextField(_("message"), blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

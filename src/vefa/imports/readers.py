@@ -96,7 +96,13 @@ def _score(text: str, encoding: str) -> float:
     scripts = _EXPECTED_SCRIPTS.get(encoding, ("LATIN",))
     extra = _EXTRA_FOLD.get(encoding)
     good = 0.0
+    previous = ""
     for char in text:
+        # Text has capitals only at the start of a word: "aB" inside a word means the bytes
+        # are another alphabet's letters seen through the wrong code page.
+        if char.isupper() and previous.islower():
+            good -= 1
+        previous = char
         if char.isascii():
             if char.isalnum() or char in _PUNCTUATION:
                 good += 1

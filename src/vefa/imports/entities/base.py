@@ -29,6 +29,8 @@ and the methods (override what differs; the defaults work for a flat model):
 
 * ``clean(row, ctx)`` – cross-field checks on ``row.values`` (parsed, only non-empty cells);
   append ``RowError`` to ``row.errors``. Never writes. Called in preview and in the run.
+* ``validate_create(row, ctx)`` – checks only a new record needs (a name …), called once
+  the row is known not to match an existing record.
 * ``match_value(row, key)`` – the normalised value of ``key`` for this row (``""`` = none).
 * ``find_existing(key, values, ctx)`` – ``{match value: pk}`` for one batch, in ONE query,
   restricted to what the actor may change.
@@ -375,6 +377,10 @@ class EntityAdapter:
 
     def clean(self, row: Row, ctx: ImportContext) -> None:
         """Cross-field checks; the default has none."""
+
+    def validate_create(self, row: Row, ctx: ImportContext) -> None:
+        """Checks for a row that will create a record (not for one that updates); the
+        default has none."""
 
     def match_value(self, row: Row, key: str) -> str:
         name = self.match_keys.get(key, "")
