@@ -432,3 +432,60 @@ class LeadAssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerMerge(models.Model):
+    """One merge of customers into a survivor, recorded exactly enough to be undone.
+
+    ``moves`` lists each group of related rows given to the survivor as
+    ``{"model", "field", "from", "pks"}`` and each flag cleared on the way as
+    ``{"model", "field", "pk", "old"}``; ``collapsed`` holds the full rows removed as
+    duplicates (``{"model", "pk", "reason", "row"}``) and ``kept`` the rows left on an archived
+    record because the survivor already had their like and other rows depend on them.
+    """
+
+    survivor = models.ForeignKey(
+        Customer, verbose_name=_("survivor"), on_delete=models.CASCADE, related_name="+"
+    )
+    merged_ids = models.JSONField(_("merged records"), default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("merged by"), max_length=200, blank=True)
+    merged_at = models.DateTimeField(_("merged on"), default=timezone.now)
+    field_choices = models.JSONField(_("field choices"), default=dict)
+    previous_values = models.JSONField(default=dict)
+    merged_values = models.JSONField(default=dict)
+    archived = models.JSONField(default=dict)
+    moves = models.JSONField(default=list)
+    collapsed = models.JSONField(default=list)
+    kept = models.JSONField(default=list)
+    tags_added = models.JSONField(default=list)
+    undone_at = models.DateTimeField(_("undone on"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undo_report = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        ordering = ["-merged_at", "-id"]
+        indexes = [models.Index(fields=["survivor", "-merged_at"], name="customer_merge_survivor")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}: {self.merged_ids} → {self.survivor_id}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
