@@ -5,7 +5,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 # Modules that register job handlers, periodic jobs and event subscribers when imported.
-REGISTERING_MODULES = ["tasks", "jobs", "subscribers"]
+REGISTERING_MODULES = ["tasks", "jobs", "subscribers", "filters"]
 
 
 class QualityConfig(AppConfig):

@@ -9,7 +9,7 @@ from importlib import import_module
 app_name = "quality"
 
 # One module per area in ``vefa.quality.views``.
-AREAS: list[str] = []
+AREAS: list[str] = ["dashboard", "checks"]
 
 urlpatterns: list[object] = []
 for _area in AREAS:

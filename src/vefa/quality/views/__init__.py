@@ -1,0 +1,1 @@
+"""Pages of data quality: one module per area (``checks``, ``dashboard``)."""
