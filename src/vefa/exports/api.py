@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from vefa.common.api import API_ERRORS as ERRORS
@@ -35,7 +36,7 @@ class ExportOut(Schema):
 
 
 @router.post("/exports", response={201: ExportOut, **ERRORS}, url_name="export_create")
-def export_create(request: HttpRequest, payload: ExportIn) -> tuple[int, Any]:
+def export_create(request: HttpRequest, payload: ExportIn) -> Status[Any]:
     """Start an export (always written to a file in the background; poll ``GET
     /exports/{id}`` and download it when ``status`` is ``done``)."""
     export = services.export_create(
@@ -46,7 +47,7 @@ def export_create(request: HttpRequest, payload: ExportIn) -> tuple[int, Any]:
         background=True,
     )
     export.refresh_from_db()
-    return 201, export
+    return Status(201, export)
 
 
 @router.get("/exports", response={200: list[ExportOut], **ERRORS}, url_name="export_list")
