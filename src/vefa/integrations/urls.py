@@ -9,7 +9,7 @@ from importlib import import_module
 app_name = "integrations"
 
 # One module per area in ``vefa.integrations.views``.
-AREAS: list[str] = []
+AREAS: list[str] = ["webhooks", "sources", "vcard"]
 
 urlpatterns: list[object] = []
 for _area in AREAS:

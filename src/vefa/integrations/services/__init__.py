@@ -1,0 +1,1 @@
+"""Services of the integrations app, one module per area."""
