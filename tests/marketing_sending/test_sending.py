@@ -203,3 +203,49 @@ def test_pause_and_cancel(marketer, template, rules):
     with pytest.raises(ValidationFailed):
         campaign_pause(actor=marketer, campaign_id=campaign.pk)
     assert mail.outbox == []
+
+
+@override_settings(EMAIL_BACKEND=LOCMEM)
+def test_cap_holds_when_another_campaign_claims_between_judging_and_sending(
+    marketer, template, rules, monkeypatch
+):
+    """Two campaigns sending at once: the second judged its batch before the first claimed
+    its message for the same customer; the claim counts again and the cap holds."""
+    from vefa.marketing.services import sending
+
+    rules.cap_messages = 1
+    rules.save()
+    shared = customer_with_consent(1)
+    other = customer_with_consent(2)
+    first = make_campaign(marketer, template, [shared])
+    second = make_campaign(marketer, template, [shared, other])
+    campaign_launch(actor=marketer, campaign_id=second.pk)  # draws the audience, sends
+    CampaignRecipient.objects.filter(campaign=second).update(
+        status=RecipientStatus.PENDING, claimed_at=None, sent_at=None
+    )
+    type(second).objects.filter(pk=second.pk).update(status=CampaignStatus.SENDING)
+    mail.outbox.clear()
+    real_judge = sending.judge
+
+    def judge_then_the_other_campaign_claims(rows, **kwargs):
+        verdicts = real_judge(rows, **kwargs)
+        CampaignRecipient.objects.create(
+            campaign=first,
+            customer=shared,
+            token="f" * 32,
+            status=RecipientStatus.PENDING,
+            address="c1@example.com",
+            claimed_at=timezone.now(),
+        )
+        return verdicts
+
+    monkeypatch.setattr(sending, "judge", judge_then_the_other_campaign_claims)
+    send_batch(campaign_id=second.pk)
+    statuses = dict(
+        CampaignRecipient.objects.filter(campaign=second).values_list("customer_id", "status")
+    )
+    assert statuses[shared.pk] == RecipientStatus.CAPPED
+    assert statuses[other.pk] == RecipientStatus.SENT
+    assert [m.to[0] for m in mail.outbox] == ["c2@example.com"]
+    capped = CampaignRecipient.objects.get(campaign=second, customer=shared)
+    assert capped.claimed_at is None and "1" in capped.reason

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from vefa.marketing.models import (
     TemplateVersion,
 )
 from vefa.marketing.rendering import pick_version, render_message
-from vefa.marketing.selectors.sending import judge, marketing_settings
+from vefa.marketing.selectors.sending import COUNTED, judge, marketing_settings
 from vefa.platform.records import record_update
 
 if TYPE_CHECKING:
@@ -323,9 +323,66 @@ def recover_interrupted(campaign_id: int) -> int:
     return len(rows)
 
 
-def _claim(row: CampaignRecipient, *, address: str, language: str, message_id: str) -> bool:
-    """Claim the row for good in its own committed transaction; ``False`` when taken."""
+@dataclass(frozen=True)
+class ContactCap:
+    """The global cap (``messages`` in ``days``) the claim checks once more."""
+
+    messages: int
+    days: int
+
+
+# pg_advisory_xact_lock key space of the cap (high 32 bits; the customer id below).
+_CAP_LOCK = 0x6D6B74 << 32
+
+
+def _lock_customer_cap(customer_id: int) -> None:
+    """Serialise claims for one customer (PostgreSQL; SQLite's IMMEDIATE transactions already
+    serialise every writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [_CAP_LOCK | (customer_id & 0xFFFFFFFF)]
+            )
+
+
+def _over_cap(row: CampaignRecipient, cap: ContactCap, now: datetime.datetime) -> str:
+    """Why the row would take its customer over a cap now, or ``""``. ``judge`` decided on a
+    batch read earlier; another campaign sending at the same time may have claimed messages
+    for the same customer since, so the claim counts again under the customer's lock."""
+    others = (
+        CampaignRecipient.objects.filter(customer_id=row.customer_id)
+        .filter(COUNTED)
+        .exclude(pk=row.pk)
+    )
+    since = now - datetime.timedelta(days=cap.days)
+    sent = others.filter(Q(sent_at__gte=since) | Q(claimed_at__gte=since)).count()
+    if sent >= cap.messages:
+        return _("Already %(n)d messages in %(days)d days.") % {"n": sent, "days": cap.days}
+    every = row.customer.contact_frequency_days if row.customer_id else None
+    if every and others.filter(claimed_at__gt=now - datetime.timedelta(days=every)).exists():
+        return _("The customer wants at most one message every %(days)d days.") % {"days": every}
+    return ""
+
+
+def _claim(
+    row: CampaignRecipient,
+    *,
+    address: str,
+    language: str,
+    message_id: str,
+    cap: ContactCap | None = None,
+) -> bool:
+    """Claim the row for good in its own committed transaction; ``False`` when taken, or
+    when the customer reached the cap meanwhile (the row is then marked capped)."""
     with transaction.atomic():
+        if cap is not None:
+            _lock_customer_cap(row.customer_id)
+            reason = _over_cap(row, cap, timezone.now())
+            if reason:
+                CampaignRecipient.objects.filter(
+                    pk=row.pk, status=RecipientStatus.PENDING, claimed_at__isnull=True
+                ).update(status=RecipientStatus.CAPPED, reason=reason[:300])
+                return False
         claimed = CampaignRecipient.objects.filter(
             pk=row.pk, status=RecipientStatus.PENDING, claimed_at__isnull=True
         ).update(
@@ -499,6 +556,7 @@ def send_batch(
                 sender_name=sender_name,
                 reply_to=reply_to,
                 organisation=rules.postal_address,
+                cap=ContactCap(rules.cap_messages, rules.cap_days),
             )
             if outcome.result == "sent":
                 row.status, row.sent_at = RecipientStatus.SENT, timezone.now()
@@ -565,11 +623,18 @@ def _hand_over(
     sender_name: str,
     reply_to: str,
     organisation: str,
+    cap: ContactCap | None = None,
 ) -> Any:
     from vefa.marketing import channels
 
     def claim() -> bool:
-        ok = _claim(row, address=row.address, language=row.language, message_id=row.message_id)
+        ok = _claim(
+            row,
+            address=row.address,
+            language=row.language,
+            message_id=row.message_id,
+            cap=cap,
+        )
         if ok:
             row.claimed_at = timezone.now()
         return ok
