@@ -9,7 +9,7 @@ from importlib import import_module
 app_name = "imports"
 
 # One module per area in ``vefa.imports.views``.
-AREAS: list[str] = []
+AREAS: list[str] = ["wizard"]
 
 urlpatterns: list[object] = []
 for _area in AREAS:
