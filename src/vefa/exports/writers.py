@@ -129,9 +129,9 @@ def _sheet_title(title: str) -> str:
     return cleaned[:31]
 
 
-def read_csv(data: bytes) -> list[list[str]]:
+def read_csv(data: bytes | str) -> list[list[str]]:
     """The rows of a CSV written by ``csv_chunks`` (for checks and tests)."""
-    text = data.decode("utf-8")
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
     if text.startswith(BOM):
         text = text[1:]
     return list(csv.reader(io.StringIO(text, newline="")))
