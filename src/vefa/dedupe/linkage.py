@@ -4,16 +4,17 @@
 Arrow table and returns the pairs at or above the threshold and their clusters. The steps:
 
 1. **Blocking**: only pairs that agree on at least one blocking rule are compared (same
-   e-mail, phone, tax number, name skeleton in the same city, birth date in the same city,
-   or the first letters of the name skeleton in the same postcode): a million customers
-   give a few million pairs instead of 5·10¹¹.
+   e-mail, phone or tax number; the same name skeleton in one postcode or with one birth
+   date; the same birth date in one city; the first letters of the name skeleton in one
+   postcode): a million customers give a few million pairs instead of 5·10¹¹.
 2. **Model**: each comparison (name, e-mail, phone, tax number, birth date, location) has
    levels from "exactly equal" down to "different"; a level's m probability (how often true
    duplicates fall into it) and u probability (how often two random customers do) give its
    match weight. The levels start from priors written here; with enough rows
    (``TRAIN_MIN_ROWS``) u is estimated by random sampling and m by expectation maximisation
-   on two blocking rules (same phone: trains the names, e-mail …; same name skeleton:
-   trains the phone, e-mail …), and the share of duplicates from deterministic rules.
+   on two blocking rules (same phone: trains the names, e-mail …; same name skeleton in
+   one postcode: trains the phone, e-mail …), and the share of duplicates from
+   deterministic rules.
    On a tiny database the priors are used as they are.
 3. **Prediction** scores every blocked pair; pairs below ``threshold`` are dropped.
 4. **Clustering**: the connected components of the remaining pairs, without the pairs a
@@ -63,12 +64,6 @@ class LinkageResult:
     timings: dict[str, float] = field(default_factory=dict)
     trained: str = "priors"
     parameters: dict[str, Any] = field(default_factory=dict)
-
-
-def _levels() -> dict[str, Any]:
-    import splink.comparison_level_library as cll
-
-    return {"cll": cll}
 
 
 def settings(*, records: int, threshold: float = DEFAULT_THRESHOLD) -> Any:
@@ -182,8 +177,8 @@ def blocking_rules() -> list[Any]:
         block_on("email"),
         block_on("phone"),
         block_on("tax_number"),
-        block_on("name_skel", "city"),
-        block_on("name_sorted"),
+        block_on("name_skel", "postcode"),
+        block_on("name_skel", "birth_date"),
         block_on("birth_date", "city"),
         block_on("substr(name_skel, 1, 2)", "postcode"),
     ]
@@ -262,7 +257,7 @@ def link(
         linker.training.estimate_u_using_random_sampling(
             max_pairs=min(5e6, max(1e5, records * 5.0)), seed=seed
         )
-        for rule in (block_on("phone"), block_on("name_skel", "city")):
+        for rule in (block_on("phone"), block_on("name_skel", "postcode")):
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )

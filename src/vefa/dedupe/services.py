@@ -86,10 +86,18 @@ def _clean_parameters(threshold: Any, engine: Any) -> tuple[float, str]:
 
 
 def run_start(
-    *, actor: User | None, threshold: Any = None, engine: Any = None, background: bool = True
+    *,
+    actor: User | None,
+    threshold: Any = None,
+    engine: Any = None,
+    background: bool = True,
+    operator: bool = False,
 ) -> DedupeRun:
-    """Queue a duplicate search over all customers (or run it now: ``background=False``)."""
-    if not can_create(actor, DuplicateCluster):
+    """Queue a duplicate search over all customers (or run it now: ``background=False``).
+
+    ``operator`` is the command line (``vefa dedupe``), which runs with or without a user.
+    """
+    if not operator and not can_create(actor, DuplicateCluster):
         raise PermissionDenied(_("You may not start a duplicate search."))
     number, name = _clean_parameters(threshold, engine)
     with transaction.atomic():

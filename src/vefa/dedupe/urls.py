@@ -9,7 +9,7 @@ from importlib import import_module
 app_name = "dedupe"
 
 # One module per area in ``vefa.dedupe.views``.
-AREAS: list[str] = []
+AREAS: list[str] = ["clusters"]
 
 urlpatterns: list[object] = []
 for _area in AREAS:
