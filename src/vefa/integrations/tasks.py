@@ -7,6 +7,7 @@ import logging
 
 from django_tasks import task
 
+from vefa.integrations.services import vcards  # noqa: F401 (registers the import job)
 from vefa.platform.periodic import periodic
 
 logger = logging.getLogger(__name__)
