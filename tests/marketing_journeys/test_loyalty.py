@@ -202,3 +202,39 @@ def test_program_settings_need_the_right(db, rep, marketer):
         program_save(actor=marketer, data={"name": "Club", "secret": 1})
     created = program_save(actor=marketer, data={"name": HOSTILE[0], "min_redeem": 5})
     assert created.name == HOSTILE[0]
+
+
+def test_orders_paid_without_an_event_are_caught_up_once(program, customer, admin_user):
+    """Bulk intake and imports write orders without events: the hourly job awards them."""
+    from vefa.marketing.services.loyalty import order_points_catch_up
+    from vefa.marketing.tasks_loyalty import loyalty_daily
+    from vefa.platform.models import PeriodicRun
+    from vefa.sales.models import Order
+
+    paid = make_order(customer, amount="259.90")
+    small = make_order(customer, amount="5")
+    draft = make_order(customer, amount="900")
+    Order.objects.filter(pk__in=[paid.pk, small.pk]).update(status="paid")
+    assert not PointsEntry.objects.exists()
+    loyalty_daily()
+    assert balance_of(customer.pk, program) == 25
+    assert PointsEntry.objects.get().key == f"order:{paid.pk}"
+    # Again: nothing twice; the draft and the order too small to earn stay without points.
+    assert order_points_catch_up() == 1  # only the small order is looked at again
+    assert balance_of(customer.pk, program) == 25
+    # Orders changed before the previous run finished (less the margin) are not read again.
+    now = timezone.now()
+    type(program).objects.filter(pk=program.pk).update(created_at=now - datetime.timedelta(days=9))
+    Order.objects.filter(pk__in=[paid.pk, small.pk, draft.pk]).update(
+        created_at=now - datetime.timedelta(days=8)
+    )
+    PeriodicRun.objects.update_or_create(
+        name="marketing.loyalty_daily", defaults={"last_finished_at": now}
+    )
+    Order.objects.filter(pk=draft.pk).update(
+        status="delivered", updated_at=now - datetime.timedelta(hours=3)
+    )
+    loyalty_daily()
+    assert balance_of(customer.pk, program) == 25
+    assert order_points_catch_up() == 2  # the whole window: the small and the old order
+    assert balance_of(customer.pk, program) == 25 + 90

@@ -356,6 +356,51 @@ def points_for_order(*, order_id: int) -> PointsEntry | None:
     )
 
 
+# Orders that reached a paid or delivered status without an event (bulk intake, imports,
+# a shop's inbound endpoint) are caught up by the hourly job: the orders changed since its
+# last run (with a margin), or in this window when it never ran.
+CATCH_UP_WINDOW = datetime.timedelta(days=30)
+CATCH_UP_BATCH = 1_000
+
+
+def order_points_catch_up(
+    *, since: datetime.datetime | None = None, now: datetime.datetime | None = None
+) -> int:
+    """Award the points (and the referrer's reward) of paid or delivered orders that earned
+    nothing yet: orders of the programme's currency, placed since the programme began and
+    changed since ``since`` (default: the last ``CATCH_UP_WINDOW``). Idempotent (the award
+    keys); returns how many orders were looked at, in batches by id."""
+    from vefa.marketing.services.referrals import referral_reward
+    from vefa.sales.models import Order
+
+    program = active_program()
+    if program is None:
+        return 0
+    now = now or timezone.now()
+    since = max(program.created_at, since or now - CATCH_UP_WINDOW)
+    awarded = PointsEntry.objects.filter(program=program, order__isnull=False).values("order_id")
+    candidates = Order.objects.filter(
+        status__in=EARNING_STATUSES,
+        currency=program.currency,
+        created_at__gte=program.created_at,
+        updated_at__gte=since,
+    ).exclude(pk__in=awarded)
+    seen, last = 0, 0
+    while True:
+        batch = list(
+            candidates.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "customer_id")[:CATCH_UP_BATCH]
+        )
+        for order_id, customer_id in batch:
+            points_for_order(order_id=order_id)
+            referral_reward(referred_id=customer_id, order_id=order_id)
+        seen += len(batch)
+        if len(batch) < CATCH_UP_BATCH:
+            return seen
+        last = batch[-1][0]
+
+
 # --- redemption, adjustment, expiry ----------------------------------------------------------
 
 
