@@ -81,8 +81,7 @@ def build(model: type[models.Model], *, depth: int = 0, **values: Any) -> models
         if fld.primary_key or fld.name in given or fld.attname in given:
             continue
         if fld.has_default() or fld.null:
-            if not (fld.is_relation and fld.unique and not fld.null):
-                continue
+            continue
         if getattr(fld, "auto_now", False) or getattr(fld, "auto_now_add", False):
             continue
         if fld.is_relation:
@@ -118,9 +117,9 @@ def shared(model: type[models.Model], *, depth: int = 0) -> models.Model:
 def clone(row: models.Model, **values: Any) -> models.Model:
     """Insert a copy of ``row`` with ``values`` changed (unique columns get fresh values)."""
     model = type(row)
-    unique = {
-        f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key
-    } - set(values)
+    unique = {f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key} - set(
+        values
+    )
     data: dict[str, Any] = {}
     for fld in model._meta.concrete_fields:
         if fld.primary_key or fld.name in values:

@@ -35,7 +35,7 @@ from vefa.common.api import (
 from vefa.common.api import (
     page_json as _page,
 )
-from vefa.customers import selectors, services
+from vefa.customers import api_merge, selectors, services
 from vefa.customers.filters import CustomerFilterForm, LeadFilterForm
 from vefa.customers.models import Address, Consent, ContactPoint
 from vefa.customers.schemas import (
@@ -71,6 +71,8 @@ from vefa.customers.schemas import (
 )
 
 router = Router(tags=["customers"])
+# Merges first: "/customers/merge" is not a customer id.
+api_merge.register(router)
 
 CustomerFilterQuery = filter_query_schema(CustomerFilterForm, "CustomerFilterQuery")
 LeadFilterQuery = filter_query_schema(LeadFilterForm, "LeadFilterQuery")

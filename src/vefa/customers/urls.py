@@ -3,6 +3,7 @@
 from django.urls import path
 
 from vefa.customers import views
+from vefa.customers.views import merge as merge_views
 
 app_name = "customers"
 urlpatterns = [
@@ -10,6 +11,10 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("bulk/", views.customer_bulk, name="bulk"),
     path("picker/", views.customer_picker, name="picker"),
+    path("merge/", merge_views.merge, name="merge"),
+    path("merges/<int:pk>/", merge_views.merge_detail, name="merge_detail"),
+    path("merges/<int:pk>/undo/", merge_views.merge_undo, name="merge_undo"),
+    path("<int:pk>/merges/", merge_views.merge_history, name="merge_history"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/delete/", views.customer_delete, name="delete"),

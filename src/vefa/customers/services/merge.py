@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,7 +87,11 @@ def customer_relations() -> list[Relation]:
     """Every foreign key to ``Customer`` in every installed app (many-to-many tables too),
     except the merge mechanism's own (``merged_into``, the merge record)."""
     found: list[Relation] = []
+    # A model whose table does not exist yet (its migration not applied) has no rows.
+    tables = set(connection.introspection.table_names())
     for model in apps.get_models(include_auto_created=True):
+        if model._meta.db_table not in tables:
+            continue
         for fld in model._meta.concrete_fields:
             if not isinstance(fld, models.ForeignKey) or fld.remote_field.model is not Customer:
                 continue
@@ -558,6 +562,27 @@ def merge_customers(
             - have_tags
         )
         data = dict(values)
+        # Custom fields: only the values that change, and only of defined fields (a value
+        # whose definition was deleted stays on its record untouched).
+        from vefa.platform.custom_fields import definitions_for
+
+        defined = {d.key for d in definitions_for("customers.customer")}
+        before_cf = current.custom_fields or {}
+        after_cf = values["custom_fields"]
+        cf_changes = {
+            key: after_cf.get(key)
+            for key in sorted(set(before_cf) | set(after_cf))
+            if key in defined and after_cf.get(key) != before_cf.get(key)
+        }
+        values["custom_fields"] = {
+            key: value
+            for key, value in {**before_cf, **after_cf}.items()
+            if key not in defined or key in after_cf
+        }
+        if cf_changes:
+            data["custom_fields"] = cf_changes
+        else:
+            data.pop("custom_fields")
         data["owner"] = records[[r.pk for r in records].index(choices["owner"])].owner
         data["team"] = records[[r.pk for r in records].index(choices["team"])].team
         from vefa.platform.models import Tag
@@ -894,3 +919,75 @@ def related_counts(ids: Sequence[int]) -> list[RelatedCount]:
             label = f"{label} ({relation.field.verbose_name})"
         result.append(RelatedCount(relation.key, label, counts))
     return result
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def moved_counts(merge: CustomerMerge) -> dict[str, int]:
+    """How many rows of each relation (``app.model.field``) the merge moved."""
+    counts: dict[str, int] = defaultdict(int)
+    for move in merge.moves:
+        if "pks" in move:
+            counts[f"{move['model']}.{move['field']}"] += len(move["pks"])
+    return dict(counts)
+
+
+def merges_of(*, actor: User, customer_id: Any, limit: int = 50) -> list[CustomerMerge]:
+    """The merges into a customer the actor may see, newest first."""
+    key = as_pk(customer_id)
+    if not restrict(Customer.objects.filter(pk=key), actor, "view").exists():
+        raise not_found()
+    return list(CustomerMerge.objects.filter(survivor_id=key).order_by("-merged_at", "-id")[:limit])
+
+
+def merge_candidates(*, actor: User, ids: Sequence[Any]) -> list[Customer]:
+    """The records of a proposed merge, in the order given, if the actor may change each and
+    none is merged already (``NotFound`` / ``ValidationFailed`` otherwise)."""
+    keys: list[int] = []
+    for raw in ids:
+        key = as_pk(raw)
+        if key not in keys:
+            keys.append(key)
+    if len(keys) < 2:
+        raise invalid({"ids": [_("Choose at least two records to merge.")]})
+    if len(keys) > MAX_MERGE:
+        raise invalid(
+            {"ids": [_("At most %(n)d records can be merged at once.") % {"n": MAX_MERGE}]}
+        )
+    found = {
+        c.pk: c
+        for c in restrict(Customer.objects.filter(pk__in=keys), actor, "change").select_related(
+            "owner", "team"
+        )
+    }
+    if set(keys) - set(found):
+        raise not_found()
+    merged = [k for k in keys if found[k].merged_into_id is not None]
+    if merged:
+        raise invalid(
+            {
+                "ids": [
+                    _("Already merged into another record: %(ids)s.")
+                    % {"ids": ", ".join(f"#{pk}" for pk in merged)}
+                ]
+            }
+        )
+    return [found[k] for k in keys]
+
+
+def merged_survivor(*, actor: User, customer_id: Any) -> Customer | None:
+    """The record a merged customer now lives in (following later merges), if the actor may
+    see it; ``None`` when the customer was not merged."""
+    key = as_pk(customer_id)
+    seen: set[int] = set()
+    current = Customer.objects.filter(pk=key).values_list("merged_into_id", flat=True).first()
+    while current is not None and current not in seen and len(seen) <= MAX_MERGE * 10:
+        seen.add(current)
+        nxt = Customer.objects.filter(pk=current).values_list("merged_into_id", flat=True).first()
+        if nxt is None:
+            break
+        current = nxt
+    if current is None:
+        return None
+    return restrict(Customer.objects.filter(pk=current), actor, "view").first()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vefa.accounts.access import can, can_create
-from vefa.common.errors import Conflict, PermissionDenied, ValidationFailed
+from vefa.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from vefa.common.paging import Page
 from vefa.customers import selectors, services
 from vefa.customers.choices import CustomerKind
@@ -237,7 +237,12 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer 360 page: profile, contact points, addresses, consent, relationships,
     custom fields and tags, with the timeline, activities and quick add loaded by htmx."""
     actor = actor_of(request)
-    customer = selectors.customer_get(actor=actor, pk=pk)
+    try:
+        customer = selectors.customer_get(actor=actor, pk=pk)
+    except NotFound:
+        from vefa.customers.views.merge import redirect_if_merged
+
+        return redirect_if_merged(request, pk)  # a merged record leads to its survivor
     children = selectors.customer_children(actor=actor, customer=customer)
     from vefa.customers.views.children import removable
 
