@@ -17,7 +17,7 @@ HOSTILE = [
     "'; DROP TABLE customers_customer; --",
     "=cmd|' /C calc'!A0",
     "+SUM(A1:A2)",
-    "@HYPERLINK(\"http://x\")",
+    '@HYPERLINK("http://x")',
     "\u202eevil\u202c",
     "مریم رضایی",
 ]

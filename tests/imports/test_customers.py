@@ -87,7 +87,9 @@ def test_match_on_tax_number_and_phone(manager):
     header = ["Unvan", "Vergi No", "Telefon"]
     run_file(manager, csv_bytes([["Acme AŞ", "1234567890", "0212 555 00 00"]], header))
     again = run_file(
-        manager, csv_bytes([["Acme Anonim Şirketi", "1234567890", ""]], header), match_key="tax_number"
+        manager,
+        csv_bytes([["Acme Anonim Şirketi", "1234567890", ""]], header),
+        match_key="tax_number",
     )
     assert again.updated == 1
     acme = Customer.objects.get(tax_number="1234567890")
@@ -125,7 +127,10 @@ def test_bad_rows_listed_good_rows_imported(manager):
 
 
 def test_hostile_values_kept_as_text_and_error_file_formula_safe(manager):
-    rows = [[f"Ad{i} {value}", f"h{i}@example.com", "", value[:100], ""] for i, value in enumerate(HOSTILE)]
+    rows = [
+        [f"Ad{i} {value}", f"h{i}@example.com", "", value[:100], ""]
+        for i, value in enumerate(HOSTILE)
+    ]
     rows.append(["=1+1", "bad", "", "", ""])
     run = run_file(manager, csv_bytes(rows, TR_HEADER))
     assert run.created == len(HOSTILE)
@@ -134,20 +139,28 @@ def test_hostile_values_kept_as_text_and_error_file_formula_safe(manager):
         assert customer.city == value.strip()
     [bad] = error_rows(run)
     assert bad[2] == "'bad" or bad[2] == "bad"
-    text = open(__import__("django.core.files.storage", fromlist=["x"]).default_storage.path(run.errors_file), encoding="utf-8-sig").read()
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(run.errors_file, "rb") as handle:
+        text = handle.read().decode("utf-8-sig")
     for line in text.splitlines()[1:]:
         for cell in line.split(","):
             assert not cell.startswith(("=", "+", "-", "@"))
 
 
 def test_formula_in_error_value_is_prefixed(manager):
-    run = run_file(manager, csv_bytes([["=cmd|' /C calc'!A0", "=HYPERLINK(1)", "", "", ""]], TR_HEADER))
+    run = run_file(
+        manager, csv_bytes([["=cmd|' /C calc'!A0", "=HYPERLINK(1)", "", "", ""]], TR_HEADER)
+    )
     [bad] = error_rows(run)
     assert bad[2].startswith("'=")
 
 
 def test_huge_cell_is_a_row_error_not_a_crash(manager):
-    rows = [["Büyük Hücre", "big@example.com", "", "x" * 50_000_000, ""], ["Normal Kişi", "n@example.com", "", "Van", ""]]
+    rows = [
+        ["Büyük Hücre", "big@example.com", "", "x" * 50_000_000, ""],
+        ["Normal Kişi", "n@example.com", "", "Van", ""],
+    ]
     run = run_file(manager, csv_bytes(rows, TR_HEADER))
     assert run.created == 1
     [bad] = error_rows(run)
@@ -180,7 +193,11 @@ def test_unmapped_and_wrongly_mapped_columns(manager):
 
 
 def test_short_and_long_rows(manager):
-    data = "Ad Soyad,E-posta,Şehir\nKısa Satır,kisa@example.com\nUzun Satır,uzun@example.com,Rize,extra,more\n"
+    data = (
+        "Ad Soyad,E-posta,Şehir\n"
+        "Kısa Satır,kisa@example.com\n"
+        "Uzun Satır,uzun@example.com,Rize,extra,more\n"
+    )
     run = run_file(manager, data.encode())
     assert run.created == 2
     assert Customer.objects.get(primary_email="uzun@example.com").city == "Rize"
@@ -188,12 +205,20 @@ def test_short_and_long_rows(manager):
 
 def test_preview_writes_nothing_and_predicts_the_run(manager):
     run_file(manager, csv_bytes(tr_rows(1), TR_HEADER))
-    data = csv_bytes(tr_rows(3) + [["", "bad", "", "", ""]], TR_HEADER)
+    data = csv_bytes([*tr_rows(3), ["", "bad", "", "", ""]], TR_HEADER)
     run = upload(manager, data)
-    before = (Customer.objects.count(), ContactPoint.objects.count(), ImportRowRecord.objects.count())
+    before = (
+        Customer.objects.count(),
+        ContactPoint.objects.count(),
+        ImportRowRecord.objects.count(),
+    )
     result = services.preview(actor=manager, run_id=run.pk, match_key="email")
     assert [r.action for r in result.rows] == ["unchanged", "create", "create", "error"]
-    assert before == (Customer.objects.count(), ContactPoint.objects.count(), ImportRowRecord.objects.count())
+    assert before == (
+        Customer.objects.count(),
+        ContactPoint.objects.count(),
+        ImportRowRecord.objects.count(),
+    )
     run.refresh_from_db()
     assert run.status == RunStatus.UPLOADED
     services.start_import(actor=manager, run_id=run.pk, background=False)
@@ -222,7 +247,13 @@ def test_xlsx_with_dates_numbers_and_formulas(manager):
     import datetime
 
     rows = [
-        ["Deniz Yıldız", "deniz@example.com", 905325550011, "Muğla", datetime.datetime(1985, 5, 17)],
+        [
+            "Deniz Yıldız",
+            "deniz@example.com",
+            905325550011,
+            "Muğla",
+            datetime.datetime(1985, 5, 17),
+        ],
         ["Formül Kişi", "formul@example.com", "", "=1+2", 31000],
     ]
     run = run_file(manager, xlsx_bytes(rows, TR_HEADER), name="people.xlsx")
@@ -237,7 +268,9 @@ def test_xlsx_with_dates_numbers_and_formulas(manager):
 
 def test_undo_deletes_created_and_restores_updated(manager):
     run_file(manager, csv_bytes(tr_rows(2), TR_HEADER))
-    data = csv_bytes([["Ayşe Kaya", "ayse0@example.com", "", "Ankara", ""], *tr_rows(2, start=10)], TR_HEADER)
+    data = csv_bytes(
+        [["Ayşe Kaya", "ayse0@example.com", "", "Ankara", ""], *tr_rows(2, start=10)], TR_HEADER
+    )
     run = run_file(manager, data)
     assert (run.created, run.updated) == (2, 1)
     result = services.undo_import(actor=manager, run_id=run.pk)
@@ -256,13 +289,13 @@ def test_undo_deletes_created_and_restores_updated(manager):
 
 
 def test_undo_refuses_records_that_gained_related_records(manager):
-    from vefa.interactions.models import Interaction
+    from tests.factories import CustomerFactory
+    from vefa.customers.models import CustomerRelationship
 
     run = run_file(manager, csv_bytes(tr_rows(2), TR_HEADER))
     kept = Customer.objects.get(primary_email="ayse0@example.com")
-    Interaction.objects.create(
-        customer=kept, kind="call", subject="Hello", owner=manager, occurred_at=kept.created_at
-    )
+    friend = CustomerFactory()
+    CustomerRelationship.objects.create(from_customer=friend, to_customer=kept, kind="referred_by")
     result = services.undo_import(actor=manager, run_id=run.pk)
     assert result.deleted == 1  # the other customer (and its two contact points)
     assert len(result.problems) == 1 and result.problems[0]["id"] == kept.pk
@@ -276,7 +309,9 @@ def test_undo_does_not_restore_records_changed_since(manager):
     from django.utils import timezone
 
     run_file(manager, csv_bytes(tr_rows(1), TR_HEADER))
-    run = run_file(manager, csv_bytes([["Ayşe Kaya", "ayse0@example.com", "", "Ankara", ""]], TR_HEADER))
+    run = run_file(
+        manager, csv_bytes([["Ayşe Kaya", "ayse0@example.com", "", "Ankara", ""]], TR_HEADER)
+    )
     Customer.objects.filter(primary_email="ayse0@example.com").update(
         city="Trabzon", updated_at=timezone.now() + __import__("datetime").timedelta(seconds=5)
     )

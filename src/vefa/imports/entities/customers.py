@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -232,7 +232,7 @@ class CustomerAdapter(EntityAdapter):
     entity = "customers"
     label = gettext_lazy("Customers")
     model = Customer
-    fields = (
+    fields: ClassVar[tuple[Field, ...]] = (
         Field("id", gettext_lazy("Vefa id"), kind="int", aliases=("vefa id", "customer id")),
         Field("kind", gettext_lazy("kind"), kind="choice", choices=KIND_CHOICES,
               aliases=("type", "tür", "tip", "müşteri tipi", "vrsta", "tip kupca", "نوع")),
@@ -270,7 +270,11 @@ class CustomerAdapter(EntityAdapter):
     )  # fmt: skip
     match_keys = {"email": "email", "phone": "phone", "tax_number": "tax_number", "id": "id"}
     default_match_key = "email"
-    owned_children = (CONTACT_POINT, "customers.address", "customers.consent")
+    owned_children: ClassVar[tuple[str, ...]] = (
+        CONTACT_POINT,
+        "customers.address",
+        "customers.consent",
+    )
 
     # -- rows --------------------------------------------------------------------------------
 
