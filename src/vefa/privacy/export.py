@@ -66,6 +66,7 @@ def write_export(
             columns = _columns(model)
             file_fields = [f for f in columns if isinstance(f, models.FileField)]
             n = 0
+            pending: list[tuple[str, str]] = []
             with archive.open(f"data/{label}.json", "w") as member:
                 member.write(b"[")
                 for row in found.queryset(label).iterator(chunk_size=1000):
@@ -76,14 +77,17 @@ def write_export(
                         if stored and default_storage.exists(stored.name):
                             original = getattr(row, "original_name", "") or stored.name
                             arcname = f"files/{label}/{row.pk}/{_safe_name(original)}"
-                            with default_storage.open(stored.name, "rb") as source:
-                                archive.writestr(arcname, source.read())
-                            files.append(arcname)
+                            pending.append((stored.name, arcname))
                             record[f"{f.attname}_in_export"] = arcname
                     member.write((b"," if n else b"") + b"\n")
                     member.write(json.dumps(record, ensure_ascii=False, default=str).encode())
                     n += 1
                 member.write(b"\n]\n")
+            # Files go in once the kind's JSON member is closed (one open member at a time).
+            for stored_name, arcname in pending:
+                with default_storage.open(stored_name, "rb") as source:
+                    archive.writestr(arcname, source.read())
+                files.append(arcname)
             counts[label] = n
             if progress is not None:
                 progress(done, len(labels))

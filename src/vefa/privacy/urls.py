@@ -9,7 +9,7 @@ from importlib import import_module
 app_name = "privacy"
 
 # One module per area in ``vefa.privacy.views``.
-AREAS: list[str] = []
+AREAS: list[str] = ["requests"]
 
 urlpatterns: list[object] = []
 for _area in AREAS:
