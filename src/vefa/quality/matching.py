@@ -37,12 +37,12 @@ from vefa.common.text import fold
 from vefa.customers.normalize import normalize_email, normalize_phone
 
 MAX_KEY = 120
-# Persian letters (after ``fold``) in Latin letters. ع and ء are mostly silent in Latin
-# spellings; ق and غ are both written gh or q.
+# Persian letters (after ``fold``) in Latin letters. ع is written as a vowel or not at all in
+# Latin spellings (skeletons drop it either way), ء not at all; ق and غ are both gh or q.
 _PERSIAN_LATIN = {
     "ا": "a", "ب": "b", "پ": "p", "ت": "t", "ث": "s", "ج": "j", "چ": "ch", "ح": "h",
     "خ": "kh", "د": "d", "ذ": "z", "ر": "r", "ز": "z", "ژ": "zh", "س": "s", "ش": "sh",
-    "ص": "s", "ض": "z", "ط": "t", "ظ": "z", "ع": "", "غ": "gh", "ف": "f", "ق": "gh",
+    "ص": "s", "ض": "z", "ط": "t", "ظ": "z", "ع": "a", "غ": "gh", "ف": "f", "ق": "gh",
     "ک": "k", "گ": "g", "ل": "l", "م": "m", "ن": "n", "و": "v", "ه": "h", "ی": "y",
     "ء": "", "ّ": "",
 }  # fmt: skip
@@ -90,7 +90,10 @@ def has_arabic_script(value: str | None) -> bool:
 
 def name_tokens(value: str | None, *, organisation: bool = False) -> list[str]:
     """The Latin words of a name; for an organisation without its legal-form words."""
-    words = [w for w in _WORD.split(latin(value).replace("_", " ")) if w]
+    text = latin(value).replace("_", " ")
+    if organisation:
+        text = text.replace(".", "")  # "A.Ş.", "Ltd." and "d.o.o." as one word each
+    words = [w for w in _WORD.split(text) if w]
     if organisation:
         kept = [w for w in words if w not in LEGAL_WORDS]
         words = kept or words
@@ -287,9 +290,10 @@ class Score:
 def score(typed: Profile, stored: Profile) -> Score:
     """How likely ``stored`` is the record being typed in as ``typed``, 0–100, and why.
 
-    A shared e-mail, phone or tax number is strong evidence (75 and up, higher the more
-    alike the names are: family members share a landline); without one, the name decides,
-    helped by the same address or the same e-mail name at another domain.
+    A shared e-mail, phone or tax number is strong evidence (75 and up, up to 100 the more
+    alike the names are: family members share a landline, so it alone is not enough for a
+    likely duplicate); without one, the name decides, up to 80 (two people may share a
+    name), helped by the same address or the same e-mail name at another domain.
     """
     reasons: list[Reason] = []
     if typed.emails & stored.emails:
@@ -318,7 +322,7 @@ def score(typed: Profile, stored: Profile) -> Score:
     if same_local:
         reasons.append(Reason("same_email_name"))
     if strong:
-        value = 75 + similar / 4 + (5 if len(reasons) > 2 else 0)
+        value = 75 + max(0, similar - 50) / 2 + (5 if len(reasons) > 2 else 0)
     else:
-        value = similar * 0.9 + (10 if same_address else 0) + (8 if same_local else 0)
+        value = similar * 0.8 + (15 if same_address else 0) + (10 if same_local else 0)
     return Score(min(100, round(value)), tuple(reasons))

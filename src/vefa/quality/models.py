@@ -78,7 +78,7 @@ class QualitySnapshot(models.Model):
     invalid_email = models.PositiveIntegerField(_("invalid e-mail"), default=0)
     invalid_phone = models.PositiveIntegerField(_("invalid phone"), default=0)
     stale = models.PositiveIntegerField(_("stale"), default=0)
-    duplicates = models.PositiveIntegerField(_("likely duplicates"), default=0)
+    duplicate = models.PositiveIntegerField(_("likely duplicates"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -87,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "trend": trend,
         "chart_duplicates": _trend_chart(
             snapshots,
-            "duplicates",
+            "duplicate",
             _("Share of likely duplicates by day"),
             _(
                 "The share of customers whose instant check finds another record scoring at "
