@@ -321,7 +321,8 @@ def test_undo_does_not_restore_records_changed_since(manager):
 
 
 def test_runs_are_hidden_from_others(manager, marketer, other_marketer, rep):
-    run = run_file(marketer, csv_bytes(tr_rows(1), TR_HEADER))
+    run = run_file(marketer, csv_bytes(tr_rows(1), TR_HEADER), entity="leads")
+    assert run.created == 1
     from vefa.imports.selectors import run_for, runs_for
 
     assert run_for(marketer, run.pk) == run
