@@ -154,4 +154,6 @@ class MappingForm(forms.Form):
                 )
             else:
                 used[value] = header
+        if not used and self.headers:
+            self.add_error(None, _("Map at least one column to a field."))
         return data
