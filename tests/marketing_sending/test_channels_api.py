@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.marketing_sending.conftest import customer_with_consent, grant, make_campaign
@@ -177,6 +178,42 @@ def test_letter_campaign_gives_a_mail_merge_file(marketer, rules):
     assert "İstanbul" in cells[1]
     xlsx = letters_file(rows, file_format="xlsx")
     assert xlsx[:2] == b"PK"
+    # The campaign page offers the file to whoever may change the campaign.
+    client = Client()
+    client.force_login(marketer)
+    page = client.get(reverse("marketing:campaign_detail", args=[campaign.pk]))
+    url = reverse("marketing:campaign_letters", args=[campaign.pk])
+    assert f"{url}?format=xlsx".encode() in page.content
+    download = client.get(url, {"format": "csv"})
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="campaign-{campaign.pk}-letters.csv"'
+    )
+    assert list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))[1] == cells[1]
+    assert client.get(url, {"format": "xlsx"}).content[:2] == b"PK"
+    assert client.get(url, {"format": "pdf<script>"}).status_code == 400
+    # Postal addresses are personal data: seeing the campaign is not enough.
+    rep = UserFactory(role=Role.SALES_REP, team=marketer.team)
+    other = Client()
+    other.force_login(rep)
+    assert other.get(reverse("marketing:campaign_detail", args=[campaign.pk])).status_code == 200
+    assert other.get(url).status_code == 404
+    api = f"/api/v1/marketing/campaigns/{campaign.pk}/letters"
+    assert client_for(rep).get(api).status_code == 404
+    answer = client_for(marketer).get(api, {"format": "csv"})
+    assert answer.status_code == 200 and answer.content == download.content
+    assert client_for(marketer).get(api, {"format": "doc"}).status_code == 422
+
+
+def test_only_letter_campaigns_have_a_print_file(marketer, template, rules):
+    campaign = make_campaign(marketer, template, [customer_with_consent(1)])
+    campaign_launch(actor=marketer, campaign_id=campaign.pk)
+    client = Client()
+    client.force_login(marketer)
+    url = reverse("marketing:campaign_letters", args=[campaign.pk])
+    assert client.get(url).status_code == 404
+    page = client.get(reverse("marketing:campaign_detail", args=[campaign.pk]))
+    assert url.encode() not in page.content
 
 
 def test_phone_campaign_creates_call_tasks_for_owners(marketer, rules):

@@ -27,6 +27,7 @@ from vefa.common.api import (
 )
 from vefa.customers.choices import ConsentPurpose
 from vefa.marketing.choices import CampaignChannel, CampaignObjective, CampaignStatus
+from vefa.marketing.downloads import letters_response
 from vefa.marketing.selectors import campaigns as selectors
 from vefa.marketing.selectors.reports import progress
 from vefa.marketing.services import campaigns as services
@@ -326,6 +327,17 @@ def campaign_progress(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Recipients per status while (and after) the campaign sends."""
     campaign = selectors.campaign_get(actor=actor_of(request), pk=campaign_id)
     return json_response({"status": campaign.status, "recipients": progress(campaign=campaign)})
+
+
+@router.get(
+    "/campaigns/{campaign_id}/letters",
+    response={200: None, **ERRORS},
+    url_name="marketing_campaign_letters",
+)
+def campaign_letters(request: HttpRequest, campaign_id: int, format: str = "csv") -> HttpResponse:
+    """The print (mail-merge) file of a letter campaign's approved recipients, CSV or XLSX;
+    needs the right to change the campaign (postal addresses are personal data)."""
+    return letters_response(actor_of(request), campaign_id, format)
 
 
 def _action(request: HttpRequest, campaign_id: int, name: str) -> HttpResponse:

@@ -1,23 +1,24 @@
 """Reads of campaigns for a person (``POLICIES["marketing.campaign"]``): the list, one
 campaign with its audience, variants and costs, the audience size before launch and the
-month of the campaign calendar."""
+month of the campaign calendar, and the mail-merge rows of a letter campaign."""
 
 from __future__ import annotations
 
 import calendar
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from vefa.accounts.access import restrict
+from vefa.accounts.access import can, restrict
 from vefa.common.paging import Page
 from vefa.customers.selectors import page_of, tag_prefetch
 from vefa.customers.services._common import as_pk, not_found
-from vefa.marketing.choices import CampaignChannel, CampaignStatus
-from vefa.marketing.models import Campaign, CampaignCost, CampaignVariant
+from vefa.marketing.choices import CampaignChannel, CampaignStatus, RecipientStatus
+from vefa.marketing.models import Campaign, CampaignCost, CampaignRecipient, CampaignVariant
 
 if TYPE_CHECKING:
     from vefa.accounts.models import User
@@ -157,3 +158,28 @@ def campaign_calendar(
     return CalendarMonth(
         first=first, previous=previous, next=following, weeks=weeks, unscheduled=unscheduled
     )
+
+
+LETTER_CHUNK = 2_000
+
+
+def campaign_letters(*, actor: User, pk: Any) -> tuple[Campaign, Iterator[dict[str, Any]]]:
+    """A letter campaign the actor may change and the postal addresses of its recipients
+    approved for print (the mail-merge file), in chunks. Postal addresses are personal
+    data: seeing the campaign is not enough (not allowed → not found)."""
+    from vefa.marketing.channels import letter_rows
+
+    campaign = campaign_get(actor=actor, pk=pk)
+    if campaign.channel != CampaignChannel.LETTER or not can(actor, "change", campaign):
+        raise not_found()
+    ids = list(
+        CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENT)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for start in range(0, len(ids), LETTER_CHUNK):
+            yield from letter_rows(ids[start : start + LETTER_CHUNK])
+
+    return campaign, rows()

@@ -27,6 +27,7 @@ from vefa.common.errors import (
 from vefa.interactions.forms import apply_errors
 from vefa.interactions.views._helpers import actor_of, hidden_as_404, is_htmx
 from vefa.marketing.choices import CampaignChannel, CampaignStatus, RecipientStatus
+from vefa.marketing.downloads import letters_response
 from vefa.marketing.forms_campaigns import CampaignForm, CostForm
 from vefa.marketing.models import Campaign
 from vefa.marketing.selectors import campaigns as selectors
@@ -122,6 +123,9 @@ def _detail_context(actor: Any, campaign: Campaign) -> dict[str, Any]:
             initial={"currency": campaign.currency, "incurred_on": timezone.localdate()}
         ),
         "has_recipients": campaign.audience_drawn_at is not None,
+        "letters": campaign.channel == CampaignChannel.LETTER
+        and campaign.audience_drawn_at is not None
+        and can_change,
         "problems": _launch_problems(campaign) if editable and can_change else [],
     }
 
@@ -182,6 +186,17 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "polling": campaign.status in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED),
         },
     )
+
+
+@login_required
+@require_GET
+@hidden_as_404
+def campaign_letters(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the print file (CSV or XLSX) of a letter campaign's approved recipients."""
+    try:
+        return letters_response(actor_of(request), pk, request.GET.get("format", "csv"))
+    except ValidationFailed as exc:
+        return HttpResponse(str(exc.message), status=400, content_type="text/plain")
 
 
 # How many segments a search offers at once (the chosen ones are always shown too).
@@ -460,6 +475,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/audience/", campaign_audience, name="campaign_audience"),
+    path("campaigns/<int:pk>/letters/", campaign_letters, name="campaign_letters"),
     path("campaigns/<int:pk>/progress/", campaign_progress, name="campaign_progress"),
     path("campaigns/<int:pk>/delete/", campaign_delete, name="campaign_delete"),
     path("campaigns/<int:pk>/costs/", cost_add, name="campaign_cost_add"),
