@@ -155,3 +155,14 @@ def test_portal_account_erasure(world, admin_user):
     services.erase_subject(actor=admin_user, subject_kind="portal_account", subject_id=account.pk)
     assert not PortalAccount.objects.filter(pk=account.pk).exists()
     assert database_hits([world.email]) == []
+
+
+def test_analytics_store_is_rewritten_not_deleted(world, admin_user):
+    import pyarrow.parquet as pq
+    from django.conf import settings
+
+    path = settings.ANALYTICS_DIR / "customers" / "part-0.parquet"
+    services.erase_subject(actor=admin_user, subject_kind="customer", subject_id=world.customer.pk)
+    table = pq.read_table(path).to_pydict()
+    assert table["customer_id"] == [world.customer.pk, world.other.pk]
+    assert table["display_name"] == ["[erased]", "Mehmet Demir"]

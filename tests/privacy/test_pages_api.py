@@ -183,3 +183,17 @@ def test_api_export_and_erase(world, admin_user, django_capture_on_commit_callba
     # The earlier export of the erased person is gone with them.
     assert client.get(f"/api/v1/privacy/requests/{export_id}/export.zip").status_code == 404
     assert database_hits(world.needles()) == []
+
+
+def test_customer_page_links_to_privacy_for_admins_only(admin_user, rep):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(owner=rep)
+    url = reverse("customers:detail", args=[customer.pk])
+    link = f"{reverse('privacy:request_list')}?subject_kind=customer&amp;subject_id={customer.pk}"
+    assert link in page(admin_user).get(url).content.decode()
+    assert link not in page(rep).get(url).content.decode()
+    form = page(admin_user).get(
+        reverse("privacy:request_list"), {"subject_kind": "customer", "subject_id": customer.pk}
+    )
+    assert f'value="{customer.pk}"' in form.content.decode()

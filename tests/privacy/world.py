@@ -263,6 +263,18 @@ def build_world(admin: Any, *, first_name: str = "Zeynepnur") -> World:
     (Path(settings.MEDIA_ROOT) / "exports" / "meta.json").write_text(
         json.dumps({"who": name}), encoding="utf-8"
     )
+    # The analytics store (Parquet) holds every customer's name.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = Path(settings.ANALYTICS_DIR) / "customers"
+    store.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.table({"customer_id": [customer.pk, other.pk], "display_name": [name, "Mehmet Demir"]}),
+        store / "part-0.parquet",
+        compression="none",
+    )
+    world.files.append(store / "part-0.parquet")
     # The search index.
     indexer.index_record("customers.customer", customer.pk)
     indexer.index_record("customers.customer", other.pk)
