@@ -367,7 +367,7 @@ def _run(args: list[str]) -> int:
             )
         return cmd_demo(opts.host, opts.port, serve=not opts.no_serve)
     # Everything else is a Django management command; bench-data → bench_data.
-    if command in {"bench-data", "demo-data"}:
+    if command in {"bench-data", "demo-data", "export-all", "import-all"}:
         args[0] = command.replace("-", "_")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vefa.config.settings")
     if command not in {"help", "--help", "-h", "--version", "version"}:
