@@ -60,29 +60,10 @@ _WORD = re.compile(r"[^\w]+")
 _DIGITS_TABLE = str.maketrans({c: str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
 _NOT_DIGIT = re.compile(r"\D+")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-# Legal forms that say nothing about which organisation it is.
-_LEGAL_FORMS = frozenset(
-    [
-        "as",
-        "a.s",
-        "ltd",
-        "sti",
-        "ltd.sti.",
-        "doo",
-        "d.o.o",
-        "ad",
-        "a.d.",
-        "sirketi",
-        "sirket",
-        "co",
-        "inc",
-        "llc",
-        "gmbh",
-        "shrkt",
-        "sahami",
-        "khas",
-        "sherkat",
-    ]
+# Legal forms that say nothing about which organisation it is (on folded text).
+_LEGAL_FORMS = re.compile(
+    r"(?:^|\s)(?:a\.?\s?s\.?|ltd\.?\s?sti\.?|ltd\.?|sti\.?|d\.?\s?o\.?\s?o\.?|a\.?\s?d\.?"
+    r"|inc\.?|llc|gmbh|co\.|sirketi|شرکت|سهامی|خاص)(?=\s|$)"
 )
 
 COLUMNS = (
@@ -140,11 +121,12 @@ def latin(text: str | None) -> str:
 
 def name_keys(text: str, *, organisation: bool = False) -> tuple[str, str]:
     """``(name_sorted, name_skel)`` of a whole name."""
-    words = [w for w in _latin_words(text) if w] if text else []
-    if organisation:
-        words = [w for w in words if w not in _LEGAL_FORMS] or words
-    words.sort()
-    skeletons = [s for s in (skeleton_word(w) for w in words) if s]
+    if organisation and text:
+        text = _LEGAL_FORMS.sub(" ", fold(text)).strip() or text
+    words = sorted(w for w in _latin_words(text) if w) if text else []
+    # Sorted on their own: a word may sort elsewhere once its vowels are gone ("ali" and
+    # the Persian "علی", whose first letter has no Latin sound, give "l" either way).
+    skeletons = sorted(s for s in (skeleton_word(w) for w in words) if s)
     return " ".join(words), " ".join(skeletons)
 
 
@@ -200,8 +182,7 @@ def prepare(row: Mapping[str, Any]) -> dict[str, Any]:
         whole = f"{row.get('first_name') or ''} {row.get('last_name') or ''}"
     name_sorted, name_skel = name_keys(whole, organisation=organisation)
     name_a, _, name_b = name_sorted.partition(" ")
-    skel_a = skeleton_word(name_a)
-    skel_b = " ".join(skeleton_word(w) for w in name_b.split())
+    skel_a, _, skel_b = name_skel.partition(" ")
     email = email_key(row.get("email"))
     birth = row.get("birth_date")
     return {

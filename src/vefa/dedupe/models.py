@@ -132,7 +132,11 @@ class ClusterMember(models.Model):
 
 
 class DismissedPair(models.Model):
-    """Two customers a person said are not duplicates: never proposed together again."""
+    """Two customers a person said are not duplicates: never proposed together again.
+
+    Written with the lower id first; read both ways (a customer merge moves the rows of the
+    merged customer to the survivor, which may turn the order round).
+    """
 
     customer_low = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="+"
@@ -154,10 +158,6 @@ class DismissedPair(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["customer_low", "customer_high"], name="dedupe_dismissed_unique"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(customer_low__lt=models.F("customer_high")),
-                name="dedupe_dismissed_ordered",
             ),
         ]
 

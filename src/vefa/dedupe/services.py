@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -349,7 +348,12 @@ def _mark_merged(cluster: DuplicateCluster, survivor: Customer, actor: User | No
 
 def clusters_sync_merged(customer_ids: list[int], actor: User | None = None) -> int:
     """Close the open clusters whose members were merged into one of them (by the merge
-    page, the API or a cluster's merge button). Returns how many were closed."""
+    page, the API or a cluster's merge button). Returns how many were closed.
+
+    The customer merge moves every row pointing at a merged customer to the survivor, the
+    cluster's member rows too: a cluster whose members are down to one customer that is
+    not merged away is done.
+    """
     from vefa.customers.models import Customer
 
     closed = 0
@@ -361,15 +365,12 @@ def clusters_sync_merged(customer_ids: list[int], actor: User | None = None) -> 
             locked = _lock(cluster)
             if locked.status != ClusterStatus.OPEN:
                 continue
-            members = list(
-                Customer.objects.filter(Q(pk__in=locked.members.values("customer_id"))).values_list(
-                    "pk", "merged_into_id"
-                )
+            alive = list(
+                Customer.objects.filter(
+                    pk__in=locked.members.values("customer_id"), merged_into__isnull=True
+                ).values_list("pk", flat=True)
             )
-            alive = [pk for pk, into in members if into is None]
-            if len(alive) != 1 or len(members) < 2:
-                continue
-            if any(into not in (None, alive[0]) for _, into in members):
+            if len(alive) != 1:
                 continue
             before = snapshot(locked)
             _mark_merged(locked, Customer.objects.get(pk=alive[0]), actor)
