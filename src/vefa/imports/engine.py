@@ -222,6 +222,9 @@ class Engine:
 
     def write(self, decisions: Sequence[Decision]) -> BatchResult:
         """Write a decided batch (inside the caller's transaction) and record each row."""
+        from vefa.imports.bulk import db_json, insert_rows
+
+        as_json = db_json(ImportRowRecord, "previous")
         result = BatchResult(decisions=list(decisions))
         counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "error_rows": 0}
         to_create = [d.row for d in decisions if d.action == "create"]
@@ -237,8 +240,9 @@ class Engine:
                 to_update, self.adapter.update(to_update, self.ctx), strict=True
             ):
                 outcomes[row.number] = outcome
-        records: list[ImportRowRecord] = []
+        records: list[tuple[Any, ...]] = []
         run = self.ctx.run
+        entity = self.adapter.entity
         for decision in decisions:
             row = decision.row
             if decision.action == "error":
@@ -261,26 +265,39 @@ class Engine:
                 counts["created"] += 1
             elif outcome.action == "updated":
                 counts["updated"] += 1
+            elif outcome.action == "skipped":
+                counts["skipped"] += 1
             else:
                 counts["unchanged"] += 1
             if run is not None:
                 records.extend(
-                    ImportRowRecord(
-                        run=run,
-                        row=row.number,
-                        entity=self.adapter.entity,
-                        row_hash=row.hash,
-                        action=written.action,
-                        object_type=written.object_type,
-                        object_id=written.object_id,
-                        previous=written.previous,
+                    (
+                        run.pk,
+                        row.number,
+                        entity,
+                        row.hash,
+                        written.action,
+                        written.object_type,
+                        written.object_id,
+                        as_json(written.previous),
                     )
                     for written in outcome.records
                 )
-        if records:
-            ImportRowRecord.objects.bulk_create(records, batch_size=1000)
+        insert_rows(ImportRowRecord, RECORD_COLUMNS, records)
         result.counts = counts
         return result
+
+
+RECORD_COLUMNS = (
+    "run",
+    "row",
+    "entity",
+    "row_hash",
+    "action",
+    "object_type",
+    "object_id",
+    "previous",
+)
 
 
 # --- the error report ----------------------------------------------------------------------------

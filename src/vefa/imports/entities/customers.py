@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -171,27 +172,57 @@ def changelog_rows(
 ) -> None:
     """One change-log row per written record (bulk); ``changes`` are (before, after) pairs."""
     from vefa.common.context import current_request_id
+    from vefa.imports.bulk import db_datetime, db_json, insert_rows
     from vefa.platform.audit import customer_id_of
     from vefa.platform.models import ChangeLogEntry
 
     actor = ctx.actor
     request_id = current_request_id() or ""
-    entries = [
-        ChangeLogEntry(
-            action=action,
-            model=obj._meta.label_lower,
-            object_id=obj.pk,
-            object_repr=str(obj)[:200],
-            customer_id=customer_id_of(obj),
-            actor_id=actor.pk,
-            actor_name=str(actor)[:200],
-            request_id=request_id,
-            before=before,
-            after=after,
+    now = db_datetime(timezone.now())
+    as_json = db_json(ChangeLogEntry, "before")
+    name = str(actor)[:200]
+    rows = [
+        (
+            now,
+            action,
+            obj._meta.label_lower,
+            obj.pk,
+            str(obj)[:200],
+            customer_id_of(obj),
+            actor.pk,
+            name,
+            request_id,
+            as_json(before),
+            as_json(after),
         )
         for obj, (before, after) in zip(objects, changes, strict=True)
     ]
-    ChangeLogEntry.objects.bulk_create(entries, batch_size=1000)
+    insert_rows(
+        ChangeLogEntry,
+        (
+            "time",
+            "action",
+            "model",
+            "object_id",
+            "object_repr",
+            "customer_id",
+            "actor_id",
+            "actor_name",
+            "request_id",
+            "before",
+            "after",
+        ),
+        rows,
+    )
+
+
+def index_now(label: str, objects: Sequence[models.Model]) -> None:
+    """Write the search index rows of freshly written records, in this transaction."""
+    from vefa.platform.search import backends
+    from vefa.platform.search.registry import document_row
+
+    rows = [row for row in (document_row(label, obj) for obj in objects) if row is not None]
+    backends.upsert(rows)
 
 
 def jsonable(value: Any) -> Any:
@@ -211,6 +242,26 @@ def index_soon(ctx: ImportContext, label: str, ids: Sequence[int]) -> None:
     if ids:
         transaction.on_commit(lambda: index_records(label, list(ids)))
 
+
+STAGE_WORDS: dict[str, tuple[str, ...]] = {
+    "lead": ("aday", "potencijalni klijent", "سرنخ"),
+    "prospect": ("potansiyel", "potencijalni", "بالقوه"),
+    "customer": ("müşteri", "kupac", "klijent", "مشتری"),
+    "inactive": ("pasif", "neaktivan", "غیرفعال"),
+    "lost": ("kayıp", "kaybedildi", "izgubljen", "از دست رفته"),
+}
+SOURCE_WORDS: dict[str, tuple[str, ...]] = {
+    "web": ("web sitesi", "internet", "sajt", "وب سایت"),
+    "referral": ("referans", "tavsiye", "preporuka", "معرفی"),
+    "campaign": ("kampanya", "kampanja", "کمپین"),
+    "event": ("fuar", "etkinlik", "sajam", "događaj", "نمایشگاه"),
+    "cold_call": ("soğuk arama", "hladan poziv", "تماس سرد"),
+    "social": ("sosyal medya", "društvene mreže", "شبکه اجتماعی"),
+    "partner": ("iş ortağı", "bayi", "شریک"),
+    "walk_in": ("mağaza", "prodavnica", "حضوری"),
+    "import": ("içe aktarma", "uvoz", "ورود"),
+    "other": ("diğer", "ostalo", "سایر"),
+}
 
 # Customer fields an import may set directly (the rest are derived or relations).
 PERSON_ONLY = ("first_name", "last_name", "birth_date", "gender")
@@ -254,8 +305,10 @@ class CustomerAdapter(EntityAdapter):
                                         "male": ("m", "e", "erkek", "muško", "مرد")}),
               aliases=("cinsiyet", "pol", "جنسیت")),
         Field("lifecycle_stage", gettext_lazy("lifecycle stage"), kind="choice",
-              choices=_choices(LifecycleStage), aliases=("stage", "aşama", "faza", "مرحله")),
-        Field("source", gettext_lazy("source"), kind="choice", choices=_choices(Source),
+              choices=_choices(LifecycleStage, STAGE_WORDS),
+              aliases=("stage", "aşama", "faza", "مرحله")),
+        Field("source", gettext_lazy("source"), kind="choice",
+              choices=_choices(Source, SOURCE_WORDS),
               aliases=("kaynak", "izvor", "منبع")),
         Field("language", gettext_lazy("language"), max_length=10,
               aliases=("dil", "jezik", "زبان")),
@@ -381,6 +434,8 @@ class CustomerAdapter(EntityAdapter):
         return customer
 
     def create(self, rows: Sequence[Row], ctx: ImportContext) -> list[Outcome]:
+        from vefa.imports.bulk import insert_objects
+
         outcomes: list[Outcome] = []
         customers: list[Customer] = []
         keep: list[Row] = []
@@ -393,7 +448,7 @@ class CustomerAdapter(EntityAdapter):
             customers.append(customer)
             keep.append(row)
             outcomes.append(Outcome("created"))
-        Customer.objects.bulk_create(customers, batch_size=500)
+        insert_objects(Customer, customers)
         points: list[ContactPoint] = []
         written = iter(zip(keep, customers, strict=True))
         for outcome in outcomes:
@@ -402,7 +457,10 @@ class CustomerAdapter(EntityAdapter):
             row, customer = next(written)
             outcome.records.append(Written(CUSTOMER, customer.pk, "created"))
             points.extend(self._points(row, customer, primary=True))
-        ContactPoint.objects.bulk_create(points, batch_size=500)
+        by_id = {c.pk: c for c in customers}
+        for point in points:
+            point._state.fields_cache["customer"] = by_id[point.customer_id]
+        insert_objects(ContactPoint, points)
         by_customer: dict[int, list[int]] = {}
         for point in points:
             by_customer.setdefault(point.customer_id, []).append(point.pk)
@@ -418,8 +476,8 @@ class CustomerAdapter(EntityAdapter):
             "create",
             [(None, self._snapshot(c)) for c in customers],
         )
-        index_soon(ctx, CUSTOMER, [c.pk for c in customers])
-        index_soon(ctx, CONTACT_POINT, [p.pk for p in points])
+        index_now(CUSTOMER, customers)
+        index_now(CONTACT_POINT, points)
         return outcomes
 
     @staticmethod

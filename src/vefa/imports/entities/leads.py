@@ -28,8 +28,10 @@ from vefa.imports.entities.customers import (
     LAST_NAME,
     NOTES,
     PHONE,
+    SOURCE_WORDS,
     _choices,
     changelog_rows,
+    index_now,
     index_soon,
     jsonable,
     owner_field,
@@ -54,6 +56,15 @@ JOB_TITLE = ("job title", "title", "position", "unvan", "görev", "pozisyon", "r
              "funkcija", "سمت", "عنوان شغلی")  # fmt: skip
 
 
+# Words for the choices in Turkish, Serbian and Persian (the labels in English are known).
+STATUS_WORDS: dict[str, tuple[str, ...]] = {
+    "new": ("yeni", "novo", "novi", "нови", "جدید"),
+    "contacted": ("iletişime geçildi", "arandı", "kontaktiran", "تماس گرفته شده"),
+    "qualified": ("nitelikli", "uygun", "kvalifikovan", "واجد شرایط"),
+    "unqualified": ("niteliksiz", "uygun değil", "nekvalifikovan", "فاقد شرایط"),
+}
+
+
 class LeadAdapter(EntityAdapter):
     entity = "leads"
     label = gettext_lazy("Leads")
@@ -66,10 +77,13 @@ class LeadAdapter(EntityAdapter):
         Field("job_title", gettext_lazy("job title"), max_length=100, aliases=JOB_TITLE),
         Field("email", gettext_lazy("e-mail"), kind="email", aliases=EMAIL),
         Field("phone", gettext_lazy("phone"), kind="phone", aliases=PHONE),
-        Field("source", gettext_lazy("source"), kind="choice", choices=_choices(Source),
+        Field("source", gettext_lazy("source"), kind="choice",
+              choices=_choices(Source, SOURCE_WORDS),
               aliases=("kaynak", "izvor", "منبع")),
         Field("status", gettext_lazy("status"), kind="choice",
-              choices=tuple(c for c in _choices(LeadStatus) if c[0] != LeadStatus.CONVERTED),
+              choices=tuple(
+                  c for c in _choices(LeadStatus, STATUS_WORDS) if c[0] != LeadStatus.CONVERTED
+              ),
               aliases=("durum", "status", "وضعیت")),
         Field("score", gettext_lazy("score"), kind="int",
               aliases=("puan", "skor", "bodovi", "امتیاز")),
@@ -101,6 +115,7 @@ class LeadAdapter(EntityAdapter):
 
     def create(self, rows: Sequence[Row], ctx: ImportContext) -> list[Outcome]:
         from vefa.customers.services.leads import lead_name_key
+        from vefa.imports.bulk import insert_objects
 
         outcomes: list[Outcome] = []
         leads: list[Lead] = []
@@ -123,7 +138,7 @@ class LeadAdapter(EntityAdapter):
                 continue
             leads.append(lead)
             outcomes.append(Outcome("created"))
-        Lead.objects.bulk_create(leads, batch_size=500)
+        insert_objects(Lead, leads)
         made = iter(leads)
         for outcome in outcomes:
             if outcome.action == "created":
@@ -140,7 +155,7 @@ class LeadAdapter(EntityAdapter):
                 for x in leads
             ],
         )
-        index_soon(ctx, LEAD, [x.pk for x in leads])
+        index_now(LEAD, leads)
         return outcomes
 
     def update(self, rows: Sequence[Row], ctx: ImportContext) -> list[Outcome]:
