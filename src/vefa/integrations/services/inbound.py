@@ -307,6 +307,7 @@ def _existing(source: OrderSource, external: str) -> InboundOrder | None:
 
 def inbound_order_receive(*, source: OrderSource, data: Mapping[str, Any]) -> InboundResult:
     """Take one order from an authenticated source (see the module text)."""
+    from vefa.sales.services._common import as_currency
     from vefa.sales.services.orders import order_create
 
     unknown = sorted(str(k) for k in data if k not in ORDER_KEYS)
@@ -332,10 +333,7 @@ def inbound_order_receive(*, source: OrderSource, data: Mapping[str, Any]) -> In
     if unknown:
         raise invalid({f"customer.{k}": [_("Unknown field.")] for k in unknown})
     cust_external, email, phone = _contact(raw_customer)
-    currency = data.get("currency") or source.default_currency
-    if not isinstance(currency, str):
-        raise invalid({"currency": [_("Enter an ISO 4217 currency code, e.g. TRY.")]})
-    currency = currency.strip().upper()
+    currency = as_currency(data.get("currency") or source.default_currency)
     lines = _lines(source, data.get("lines"), currency)
     try:
         with transaction.atomic():
