@@ -20,12 +20,14 @@ survivor's previous values and the tags added, so ``undo_merge`` puts everything
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -194,8 +196,14 @@ class MovePlan:
     collapsed: list[dict[str, Any]] = field(default_factory=list)
     kept: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # A row's values before this merge moved it, in case it is removed later in the merge.
+    originals: dict[tuple[str, Any], dict[str, Any]] = field(default_factory=dict)
 
     def moved(self, relation: Relation, old: int, pks: list[int]) -> None:
+        for pk in pks:
+            self.originals.setdefault((relation.label, pk), {}).setdefault(
+                relation.field.attname, old
+            )
         for start in range(0, len(pks), _CHUNK):
             chunk = pks[start : start + _CHUNK]
             self.moves.append(
@@ -205,26 +213,23 @@ class MovePlan:
 
 
 def _collapse(plan: MovePlan, row: models.Model, reason: str) -> None:
-    plan.collapsed.append(
-        {
-            "model": row._meta.label_lower,
-            "pk": row.pk,
-            "reason": reason,
-            "row": row_data(row),
-        }
-    )
+    label = row._meta.label_lower
+    data = row_data(row)
+    data.update(plan.originals.get((label, row.pk), {}))
+    plan.collapsed.append({"model": label, "pk": row.pk, "reason": reason, "row": data})
     type(row)._base_manager.filter(pk=row.pk).delete()
 
 
 def _move_relation(
     relation: Relation, survivor_id: int, other_ids: list[int], plan: MovePlan
 ) -> None:
-    """Move the rows of one relation, handling its unique constraints."""
+    """Move the rows of one relation, handling its unique and check constraints."""
     model = relation.model
     attname = relation.field.attname
     manager = model._base_manager
     sets = _unique_sets(relation)
-    if not sets:
+    checks = [c for c in model._meta.constraints if isinstance(c, models.CheckConstraint)]
+    if not sets and not checks:
         for old in other_ids:
             pks = list(manager.filter(**{attname: old}).order_by("pk").values_list("pk", flat=True))
             if pks:
@@ -252,6 +257,13 @@ def _move_relation(
                 matching.append(set(cond_qs.values_list("pk", flat=True)))
         to_move: list[int] = []
         for row in moving:
+            if checks and not _passes(model, row, attname, survivor_id, checks):
+                # E.g. a pair of customers that would pair the survivor with itself.
+                if removable:
+                    _collapse(plan, row, "invalid")
+                else:
+                    plan.kept.append({"model": relation.label, "pk": row.pk, "customer": old})
+                continue
             keys = [
                 tuple(survivor_id if f == attname else getattr(row, f) for f in unique.fields)
                 for unique in sets
@@ -289,6 +301,24 @@ def _move_relation(
                 manager.filter(pk__in=to_move[start : start + _CHUNK]).update(
                     **{attname: survivor_id}
                 )
+
+
+def _passes(
+    model: type[models.Model],
+    row: models.Model,
+    attname: str,
+    survivor_id: int,
+    checks: list[models.CheckConstraint],
+) -> bool:
+    """Whether ``row`` would still satisfy the model's check constraints once moved."""
+    probe = copy.copy(row)
+    setattr(probe, attname, survivor_id)
+    for check in checks:
+        try:
+            check.validate(model, probe)  # type: ignore[attr-defined]
+        except ValidationError:
+            return False
+    return True
 
 
 def _move_contact_points(survivor_id: int, other_ids: list[int], plan: MovePlan) -> None:
@@ -698,12 +728,15 @@ def merge_get(*, actor: User, merge_id: Any) -> CustomerMerge:
 def _plan_undo(merge: CustomerMerge, survivor: Customer) -> tuple[list[str], dict[str, Any]]:
     """What undoing ``merge`` would fail to restore, and the survivor fields to put back."""
     problems: list[str] = []
+    removed = {(row["model"], row["pk"]) for row in merge.collapsed}
     for move in merge.moves:
         model = apps.get_model(move["model"])
         if "pks" in move:
             column = model._meta.get_field(move["field"]).attname
             found = dict(model._base_manager.filter(pk__in=move["pks"]).values_list("pk", column))
             for pk in move["pks"]:
+                if (move["model"], pk) in removed:
+                    continue  # moved, then removed later in the merge: recreated as it was
                 if pk not in found:
                     problems.append(_problem_row(move["model"], pk, _("deleted since the merge")))
                 elif found[pk] != merge.survivor_id:
