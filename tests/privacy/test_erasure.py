@@ -166,3 +166,21 @@ def test_analytics_store_is_rewritten_not_deleted(world, admin_user):
     table = pq.read_table(path).to_pydict()
     assert table["customer_id"] == [world.customer.pk, world.other.pk]
     assert table["display_name"] == ["[erased]", "Mehmet Demir"]
+
+
+def test_namesake_keeps_their_name_but_notes_lose_the_erased_person(world, admin_user):
+    from tests.factories import CustomerFactory
+    from vefa.customers.models import Customer
+
+    namesake = CustomerFactory(
+        first_name=world.customer.first_name,
+        last_name=world.customer.last_name,
+        display_name=world.name,
+        notes="",
+    )
+    colleague = CustomerFactory(notes=f"Works with {world.name} ({world.email})")
+    services.erase_subject(actor=admin_user, subject_kind="customer", subject_id=world.customer.pk)
+    assert Customer.objects.get(pk=namesake.pk).display_name == world.name
+    notes = Customer.objects.get(pk=colleague.pk).notes
+    assert world.name not in notes and world.email not in notes
+    assert notes == "Works with [erased] ([erased])"

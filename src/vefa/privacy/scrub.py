@@ -131,10 +131,13 @@ def scrub_values(
     redactor: Redactor,
     *,
     personal: bool,
+    char_redactor: Redactor | None = None,
 ) -> dict[str, Any]:
     """The changed values of ``row`` (a ``values()`` dict) with identifiers removed.
 
     ``personal``: the row belongs to the person, so contact fields are emptied outright.
+    ``char_redactor``: used instead of ``redactor`` for short text columns (a namesake's
+    name columns keep the name; their notes do not).
     """
     changes: dict[str, Any] = {}
     for f in model._meta.concrete_fields:
@@ -154,10 +157,13 @@ def scrub_values(
             if new != value:
                 changes[f.attname] = new
         elif isinstance(f, models.CharField | models.TextField) and isinstance(value, str):
-            if redactor.is_identifier(value) and f.blank and not f.choices:
+            local = redactor
+            if char_redactor is not None and not isinstance(f, models.TextField):
+                local = char_redactor
+            if local.is_identifier(value) and f.blank and not f.choices:
                 changes[f.attname] = ""
                 continue
-            new_text = redactor.text(value)
+            new_text = local.text(value)
             if new_text != value:
                 changes[f.attname] = _fit(f, new_text)
     return changes
@@ -169,7 +175,12 @@ def plain_update(model: type[models.Model], pk: Any, changes: dict[str, Any]) ->
 
 
 def scrub_rows(
-    model: type[models.Model], pks: Iterable[int], redactor: Redactor, *, personal: bool
+    model: type[models.Model],
+    pks: Iterable[int],
+    redactor: Redactor,
+    *,
+    personal: bool,
+    char_redactor: Redactor | None = None,
 ) -> int:
     """Scrub the given rows; the number changed."""
     names = [f.attname for f in model._meta.concrete_fields if not f.is_relation]
@@ -178,7 +189,9 @@ def scrub_rows(
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         for row in models.QuerySet(model=model).filter(pk__in=chunk).values("pk", *names):
-            changes = scrub_values(model, row, redactor, personal=personal)
+            changes = scrub_values(
+                model, row, redactor, personal=personal, char_redactor=char_redactor
+            )
             if changes:
                 plain_update(model, row["pk"], changes)
                 changed += 1
@@ -243,21 +256,22 @@ def sweep(
         label = model._meta.label_lower
         if label in SWEEP_EXCLUDED or label in skip:
             continue
-        terms = list(address_terms)
-        if label not in NAME_EXEMPT:
-            terms += name_terms
-        if not terms:
-            continue
+        exempt = label in NAME_EXEMPT
         pks: set[int] = set()
         for f in text_fields(model):
-            pks.update(matching_pks(model, f, terms))
+            terms = list(address_terms)
+            # A namesake keeps their name; free texts (notes) lose the erased person's.
+            if not exempt or isinstance(f, models.TextField | models.JSONField):
+                terms += name_terms
+            if terms:
+                pks.update(matching_pks(model, f, terms))
         if not pks:
             continue
         if label == SEARCH_LABEL:
             result.search_entries |= pks
             continue
-        local = redactor if label not in NAME_EXEMPT else Redactor(address_terms)
-        changed = scrub_rows(model, pks, local, personal=False)
+        char_redactor = Redactor(address_terms) if exempt else None
+        changed = scrub_rows(model, pks, redactor, personal=False, char_redactor=char_redactor)
         if changed:
             result.counts[label] = result.counts.get(label, 0) + changed
     return result
