@@ -165,3 +165,49 @@ def test_static_list_page_lists_members(mclient, marketer, ankara):
     static_members_add(actor=marketer, segment_id=segment.pk, customer_ids=[ankara.pk])
     page = mclient.get(reverse("marketing:segment_members", args=[segment.pk]))
     assert page.status_code == 200 and "Ayşe" in page.content.decode()
+
+
+def test_products_and_campaigns_are_picked_by_name(mclient, marketer):
+    """The value of a product or campaign rule is chosen by name; a stored id that is not
+    among the choices is still offered, so editing never drops it."""
+    from django.utils import timezone
+
+    from vefa.marketing.models import Campaign
+    from vefa.sales.models import Product
+
+    Product.objects.create(sku="TEA-1", name="<b>Çay</b> demlik")
+    Campaign.objects.create(
+        name="Bahar <script>x</script>", owner=marketer, audience_drawn_at=timezone.now()
+    )
+    Campaign.objects.create(name="Never launched", owner=marketer)
+    url = reverse("marketing:segment_rule_row")
+    product_row = mclient.get(url + "?rule_param=bought_product&key=r2").content.decode()
+    assert "<select" in product_row
+    assert "TEA-1 · &lt;b&gt;Çay&lt;/b&gt; demlik" in product_row
+    campaign_row = mclient.get(url + "?rule_param=campaign_clicked&key=r3").content.decode()
+    assert "Bahar &lt;script&gt;x&lt;/script&gt;" in campaign_row
+    assert "Never launched" not in campaign_row
+    kept = mclient.post(
+        reverse("marketing:segment_count_preview"),
+        {"rule_param": ["bought_product"], "rule_value": ["999999"]},
+    )
+    assert kept.status_code == 200
+    product = Product.objects.get()
+    segment = segment_create(
+        actor=marketer,
+        name="Tea",
+        kind="dynamic",
+        rules=[{"param": "bought_product", "value": str(product.pk)}],
+    )
+    edit = mclient.get(reverse("marketing:segment_edit", args=[segment.pk])).content.decode()
+    assert f'<option value="{product.pk}" selected' in edit
+    # A product no longer offered (inactive) stays chosen, by its id.
+    gone = Product.objects.create(sku="OLD-1", name="Old", is_active=False)
+    old = segment_create(
+        actor=marketer,
+        name="Old tea",
+        kind="dynamic",
+        rules=[{"param": "bought_product", "value": str(gone.pk)}],
+    )
+    edit = mclient.get(reverse("marketing:segment_edit", args=[old.pk])).content.decode()
+    assert f'<option value="{gone.pk}" selected>#{gone.pk}</option>' in edit

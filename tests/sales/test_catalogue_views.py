@@ -462,3 +462,15 @@ def test_a_category_with_sub_categories_pages_in_name_order(manager, category):
     assert second.next_cursor is None
     back = product_page(actor=manager, filters=filters, cursor=second.previous_cursor, size=50)
     assert [p.pk for p in back.items] == [p.pk for p in first.items]
+
+
+def test_product_options_for_the_sku_pickers(rep, product):
+    """The datalist of the SKU pickers: active products by SKU prefix or name, escaped."""
+    Product.objects.create(sku="ESK-9", name="<i>eski</i>", is_active=False)
+    Product.objects.create(sku="ÇAY-1", name="Çay <b>demlik</b>")
+    client = logged_in(rep)
+    every = client.get(reverse("sales:product_choices")).content.decode()
+    assert "KHV-001" in every and "ÇAY-1" in every and "ESK-9" not in every
+    assert "<b>demlik" not in every and "&lt;b&gt;demlik" in every
+    found = client.get(reverse("sales:product_choices"), {"q": "khv"}).content.decode()
+    assert "KHV-001" in found and "ÇAY-1" not in found

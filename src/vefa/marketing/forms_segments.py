@@ -104,6 +104,9 @@ def _value_widget(
     }
     if param in choices:
         options = [("", str(_("Choose…"))), *[(str(k), str(v)) for k, v in choices[param]]]
+        if value and all(key != value for key, _label in options):
+            # Not among the offered choices (older, or beyond the list): kept, by its id.
+            options.append((value, f"#{value}"))
         return forms.Select(choices=options, attrs={**attrs, "class": "form-select"}).render(
             "rule_value", value
         )

@@ -160,6 +160,21 @@ def campaign_calendar(
     )
 
 
+CAMPAIGN_CHOICES = 200
+
+
+def campaign_choices(*, actor: User, limit: int = CAMPAIGN_CHOICES) -> list[tuple[int, str]]:
+    """(id, name) of the campaigns the actor may see that have recipients, newest first: the
+    choices of the "opened / clicked / ignored a campaign" segment rules."""
+    rows = (
+        campaign_queryset(actor)
+        .filter(audience_drawn_at__isnull=False)
+        .order_by("-audience_drawn_at", "-id")
+        .values_list("pk", "name")[:limit]
+    )
+    return [(pk, name) for pk, name in rows]
+
+
 LETTER_CHUNK = 2_000
 
 

@@ -44,18 +44,29 @@ from vefa.marketing.segment_rules import (
     parameter_names,
 )
 from vefa.marketing.selectors import segments as selectors
+from vefa.marketing.selectors.campaigns import campaign_choices
 from vefa.marketing.services import segments as services
-from vefa.sales.selectors.catalogue import category_choices
+from vefa.sales.selectors.catalogue import category_choices, product_choices
 
 PAGE_SIZE = 50
+PRODUCT_CHOICES = 500
 _KEY = re.compile(r"[a-z0-9]{1,12}")
 
 
 def _value_choices(actor: User, exclude: int | None = None) -> dict[str, list[Any]]:
-    """Friendlier value widgets than an id box: segments and categories by name."""
+    """Friendlier value widgets than an id box: segments, categories, products and campaigns
+    by name (a stored value that is not among them is still offered, by its id)."""
+    campaigns = campaign_choices(actor=actor)
     return {
         "segment": selectors.segment_choices(actor=actor, exclude=[exclude] if exclude else []),
         "bought_category": category_choices(actor=actor),
+        "bought_product": [
+            (p.pk, f"{p.sku} · {p.name}")
+            for p in product_choices(actor=actor, limit=PRODUCT_CHOICES)
+        ],
+        "campaign_opened": campaigns,
+        "campaign_clicked": campaigns,
+        "campaign_ignored": campaigns,
     }
 
 

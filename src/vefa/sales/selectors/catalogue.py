@@ -293,7 +293,8 @@ def product_prices(*, actor: User, product: Product, limit: int = 100) -> list[P
 def product_choices(*, actor: User, q: str = "", limit: int = 50) -> list[Product]:
     """Active products matching ``q`` (SKU prefix or name), for pickers."""
     filters = ProductFilters(q=q.strip()[:MAX_QUERY], active=True)
-    return list(product_list(actor=actor, filters=filters).only("pk", "sku", "name")[:limit])
+    rows = product_list(actor=actor, filters=filters).select_related(None)
+    return list(rows.only("pk", "sku", "name")[:limit])
 
 
 # --- price lists -------------------------------------------------------------------------
