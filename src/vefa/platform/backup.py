@@ -89,7 +89,8 @@ def sqlite_digests(conn: sqlite3.Connection) -> Digests:
         info = list(conn.execute(f"PRAGMA table_info({_sqlite_quote(table)})"))
         keys = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
         order = keys or [r[1] for r in info]
-        columns = ", ".join(_sqlite_quote(r[1]) for r in info)
+        # quote(): each value as an SQL literal (text, whatever the connection converts).
+        columns = ", ".join(f"quote({_sqlite_quote(r[1])})" for r in info)
         ordering = ", ".join(_sqlite_quote(c) for c in order)
         sql = f"SELECT {columns} FROM {_sqlite_quote(table)} ORDER BY {ordering}"  # noqa: S608
         rows, digest = _digest_rows(conn.execute(sql))

@@ -43,7 +43,11 @@ class Command(BaseCommand):
             bad = [c.table for c in result.checks if not c.ok]
             raise CommandError(
                 "Verification failed: "
-                + (f"{len(bad)} table(s) differ from the manifest" if bad else "")
+                + (
+                    f"{len(bad)} table(s) differ from the manifest ({', '.join(bad[:10])})"
+                    if bad
+                    else ""
+                )
                 + ("" if result.integrity == "ok" else f"; integrity: {result.integrity}")
             )
         self.stdout.write("verified: every table matches the manifest")
