@@ -184,3 +184,31 @@ def test_namesake_keeps_their_name_but_notes_lose_the_erased_person(world, admin
     notes = Customer.objects.get(pk=colleague.pk).notes
     assert world.name not in notes and world.email not in notes
     assert notes == "Works with [erased] ([erased])"
+
+
+def test_other_people_on_the_same_records_keep_their_data(world, admin_user):
+    from vefa.interactions.models import Activity, ActivityAttendee
+    from vefa.service.models import Ticket, TicketMessage
+
+    activity = Activity.objects.create(
+        kind="meeting", subject="Kick-off", customer=world.customer, owner=admin_user
+    )
+    mine = ActivityAttendee.objects.create(activity=activity, customer=world.customer)
+    theirs = ActivityAttendee.objects.create(
+        activity=activity, customer=world.other, email="mehmet@example.com"
+    )
+    ticket = Ticket.objects.get(number="T-2026-990001")
+    reply = TicketMessage.objects.create(
+        ticket=ticket,
+        kind="reply",
+        body=f"Dear {world.name}, fixed.",
+        author=admin_user,
+        author_email="agent@example.com",
+        author_name="Agent Smith",
+    )
+    services.erase_subject(actor=admin_user, subject_kind="customer", subject_id=world.customer.pk)
+    assert not ActivityAttendee.objects.filter(pk=mine.pk).exists()
+    assert ActivityAttendee.objects.get(pk=theirs.pk).email == "mehmet@example.com"
+    reply.refresh_from_db()
+    assert reply.author_email == "agent@example.com" and reply.author_name == "Agent Smith"
+    assert reply.body == "Dear [erased], fixed."

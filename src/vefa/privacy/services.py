@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -332,6 +333,23 @@ def _refuse_if_held(subject_kind: str, subject_id: int) -> None:
         )
 
 
+def _owned_q(model: type[Any], found: discovery.Found) -> Q | None:
+    """Rows of ``model`` that point straight at the person (their customer, lead or portal
+    account rows); ``None`` when the model has no such column (an attachment, a token)."""
+    q: Q | None = None
+    for f in model._meta.concrete_fields:
+        if not f.is_relation or f.related_model is None:
+            continue
+        target = f.related_model._meta.label_lower
+        if target in OWNER_LABELS:
+            part = Q(**{f"{f.attname}__in": sorted(found.ids(target))})
+            q = part if q is None else q | part
+    return q
+
+
+OWNER_LABELS = ("customers.customer", "customers.lead", "portal.portalaccount")
+
+
 def _anonymise_customer(customer: Any) -> dict[str, Any]:
     """The values that leave a customer row without anything identifying."""
     model = type(customer)
@@ -454,6 +472,10 @@ def _erase(actor: User | None, subject_kind: str, subject: Any) -> DeletionLog:
             continue
         model = discovery.model_of(label)
         qs = model._base_manager.filter(pk__in=sorted(pks))
+        owner_q = _owned_q(model, found)
+        if owner_q is not None:
+            # Another attendee of the person's meeting keeps their attendance.
+            qs = qs.filter(owner_q)
         _deleted, per_model = qs.delete()
         for key, n in per_model.items():
             count(key.lower(), n)
@@ -469,10 +491,16 @@ def _erase(actor: User | None, subject_kind: str, subject: Any) -> DeletionLog:
         if label in DELETED or label in SPECIAL or label == "customers.customer":
             continue
         model = discovery.model_of(label)
-        existing = set(
-            model._base_manager.filter(pk__in=sorted(found.ids(label))).values_list("pk", flat=True)
-        )
-        count(label, scrub.scrub_rows(model, existing, redactor, personal=True))
+        reached = model._base_manager.filter(pk__in=sorted(found.ids(label)))
+        owner_q = _owned_q(model, found)
+        existing = set(reached.values_list("pk", flat=True))
+        owned = set(reached.filter(owner_q).values_list("pk", flat=True)) if owner_q else set()
+        if owner_q is None:
+            owned = existing
+        # Rows of the person lose their contact columns; rows of others (a colleague's
+        # message on the same ticket) only lose the mentions of the person.
+        count(label, scrub.scrub_rows(model, owned, redactor, personal=True))
+        count(label, scrub.scrub_rows(model, existing - owned, redactor, personal=False))
 
     # 5. The change log: snapshots of reached records lose their contact fields.
     if found.ids("platform.changelogentry"):
