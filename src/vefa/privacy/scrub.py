@@ -285,13 +285,12 @@ MAX_SCAN_BYTES = 512 * 1024 * 1024
 
 
 def data_roots() -> list[Path]:
+    """The stored files (uploads, generated exports) and the analytics store. Backups and
+    the database live elsewhere in the data directory and are not opened."""
     roots = [Path(settings.MEDIA_ROOT)]
     analytics_dir = getattr(settings, "ANALYTICS_DIR", None)
     if analytics_dir:
         roots.append(Path(analytics_dir))
-    data_dir = Path(getattr(settings, "DATA_DIR", settings.MEDIA_ROOT))
-    if data_dir not in roots:
-        roots.append(data_dir)
     return roots
 
 
