@@ -40,12 +40,22 @@ def agent(db, team):
 
 @pytest.fixture
 def customer(db, admin_user):
-    return CustomerFactory(
+    from vefa.customers.models import ContactPoint
+
+    found = CustomerFactory(
         owner=admin_user,
         team=admin_user.team,
         primary_email="ayse@example.com",
         tax_number="1234567890",
     )
+    ContactPoint.objects.create(
+        customer=found,
+        kind="email",
+        value="ayse@example.com",
+        normalized="ayse@example.com",
+        is_primary=True,
+    )
+    return found
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ changes the interaction it imported before.
 
 Rows are written through the contact-history services (``interaction_insert`` /
 ``interaction_update``), so the change log, the domain events and the customer's
-"last contact" time behave as for an interaction recorded by hand. Undo deletes through
-``interaction_delete`` (which also moves the customer's last-contact time back).
+"last contact" time behave as for an interaction recorded by hand.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from vefa.accounts.access import can_create, restrict
 from vefa.common.errors import ApplicationError
-from vefa.customers.models import Customer
+from vefa.customers.models import ContactPoint, Customer
 from vefa.imports.entities import register
 from vefa.imports.entities.base import (
     EntityAdapter,
@@ -256,12 +255,27 @@ class InteractionAdapter(EntityAdapter):
                 continue
             key = (name, str(value))
             if key not in cache:
-                pks = list(
-                    visible.filter(**{lookups[name]: value})
-                    .order_by("pk")
-                    .values_list("pk", flat=True)[:2]
-                )
-                cache[key] = pks[0] if len(pks) == 1 else (-1 if pks else None)
+                if name in ("customer_email", "customer_phone"):
+                    # Any of the customer's e-mails or phones, as stored normalised.
+                    points = ContactPoint.objects.filter(
+                        normalized=value, customer__in=visible.filter(merged_into__isnull=True)
+                    )
+                    if name == "customer_email":
+                        points = points.filter(kind="email")
+                    found_pks = sorted(set(points.values_list("customer_id", flat=True)[:10]))
+                    if not found_pks:
+                        found_pks = list(
+                            visible.filter(**{lookups[name]: value})
+                            .order_by("pk")
+                            .values_list("pk", flat=True)[:2]
+                        )
+                else:
+                    found_pks = list(
+                        visible.filter(**{lookups[name]: value})
+                        .order_by("pk")
+                        .values_list("pk", flat=True)[:2]
+                    )
+                cache[key] = found_pks[0] if len(found_pks) == 1 else (-1 if found_pks else None)
             found = cache[key]
             if found is None:
                 row.error(name, _("No customer you can see has this value."))
@@ -378,32 +392,6 @@ class InteractionAdapter(EntityAdapter):
                 )
             )
         return outcomes
-
-    # -- undo ------------------------------------------------------------------------------------
-
-    def undo_created(self, object_type: str, ids: Iterable[int], ctx: ImportContext) -> list[str]:
-        from vefa.interactions.services.interactions import interaction_delete
-
-        problems: list[str] = []
-        for pk in ids:
-            try:
-                with transaction.atomic():
-                    interaction_delete(actor=ctx.actor, interaction_id=pk)
-            except ApplicationError as exc:
-                problems.append(f"{object_type} {pk}: {exc.message}")
-        return problems
-
-    def undo_updated(
-        self, object_type: str, pk: int, previous: dict[str, Any], ctx: ImportContext
-    ) -> list[str]:
-        from vefa.interactions.services.interactions import interaction_update
-
-        try:
-            with transaction.atomic():
-                interaction_update(actor=ctx.actor, interaction_id=pk, data=previous)  # type: ignore[arg-type]
-        except ApplicationError as exc:
-            return [str(exc.message)]
-        return []
 
 
 def _json(value: Any) -> Any:

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from vefa.common.errors import ApplicationError
+from vefa.common.errors import ApplicationError, ValidationFailed
 from vefa.imports.entities import register
 from vefa.imports.entities.base import (
     EntityAdapter,
@@ -100,7 +100,6 @@ class OrderAdapter(EntityAdapter):
             "currency",
             gettext_lazy("Currency"),
             kind="currency",
-            required=True,
             aliases=("para birimi", "döviz", "valuta", "ارز"),
         ),
         Field(
@@ -149,12 +148,6 @@ class OrderAdapter(EntityAdapter):
 
     def clean(self, row: Row, ctx: ImportContext) -> None:
         values = row.values
-        if not any(values.get(name) not in (None, "") for name in CUSTOMER_FIELDS):
-            row.error(
-                "customer_email",
-                _("Give the customer's e-mail, id or tax number."),
-                value="",
-            )
         if not values.get("sku") and not values.get("description"):
             row.error("sku", _("Give the product's SKU or a description."), value="")
         quantity = values.get("quantity")
@@ -208,6 +201,22 @@ class OrderAdapter(EntityAdapter):
         return _write(rows, ctx, matched=True)
 
 
+def _purchases(order_ids: list[int]) -> dict[int, int]:
+    """``{order pk: pk of its purchase in the contact history}``, so undo removes both."""
+    from vefa.interactions.models import Interaction
+    from vefa.sales.services.orders import purchase_external_id
+
+    if not order_ids:
+        return {}
+    wanted = {purchase_external_id(pk): pk for pk in order_ids}
+    return {
+        wanted[external]: pk
+        for external, pk in Interaction.objects.filter(external_id__in=list(wanted)).values_list(
+            "external_id", "pk"
+        )
+    }
+
+
 def _mark_bad(row: Row, ctx: ImportContext) -> None:
     """Remember the first bad row of each order, so its good rows are not imported either."""
     external = row.raw.get("external_order_number", "")
@@ -255,6 +264,20 @@ def _write(rows: Sequence[Row], ctx: ImportContext, *, matched: bool) -> list[Ou
         elif matched:
             for row in group.rows:
                 outcomes[row.number] = Outcome("unchanged")
+        elif not any(group.header.get(name) not in (None, "") for name in CUSTOMER_FIELDS):
+            first = group.rows[0]
+            _fail(
+                group,
+                [
+                    RowError(
+                        first.number,
+                        first.columns.get("customer_email", "customer_email"),
+                        "",
+                        _("The first row of an order names its customer (e-mail, id, tax number)."),
+                    )
+                ],
+                outcomes,
+            )
         else:
             fresh.append(group)
     for start in range(0, len(fresh), MAX_BATCH):
@@ -278,6 +301,7 @@ def _write(rows: Sequence[Row], ctx: ImportContext, *, matched: bool) -> list[Ou
             .values_list("order_id", "pk")
         ):
             lines.setdefault(order_id, []).append(line_id)
+        purchases = _purchases(created)
         for group, result in zip(chunk, results, strict=True):
             if result.status == "created" and result.id is not None:
                 ids = lines.get(result.id, [])
@@ -285,6 +309,10 @@ def _write(rows: Sequence[Row], ctx: ImportContext, *, matched: bool) -> list[Ou
                     records = []
                     if i == 0:
                         records.append(Written("sales.order", result.id, "created"))
+                        if result.id in purchases:
+                            records.append(
+                                Written("interactions.interaction", purchases[result.id], "created")
+                            )
                     if i < len(ids):
                         records.append(Written("sales.orderline", ids[i], "created"))
                     outcomes[row.number] = Outcome("created", records=records)
@@ -406,6 +434,27 @@ def _service_errors(group: _Group, errors: dict[str, list[str]]) -> list[RowErro
     return found or [RowError(first.number, "", "", _("The order could not be imported."))]
 
 
+def _with_products(group: _Group) -> list[dict[str, Any]]:
+    """The group's line dicts with the product found by SKU (as the bulk intake does)."""
+    from vefa.sales.models import Product
+
+    lines = group.line_dicts()
+    skus = {line["sku"] for line in lines if line.get("sku")}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=sorted(skus))} if skus else {}
+    problems: dict[str, list[str]] = {}
+    for index, line in enumerate(lines):
+        sku = line.get("sku")
+        product = products.get(sku) if sku else None
+        if sku and product is None and (not line.get("unit_price") or not line.get("description")):
+            problems[f"lines.{index}.sku"] = [
+                _("Unknown SKU; give a description and a unit price to keep the line.")
+            ]
+        line["product"] = product
+    if problems:
+        raise ValidationFailed(_("Please correct the errors below."), fields=problems)
+    return lines
+
+
 def _append_lines(
     group: _Group, order_id: int, ctx: ImportContext, outcomes: dict[int, Outcome]
 ) -> None:
@@ -420,7 +469,7 @@ def _append_lines(
             if order.external_id != group.external:
                 raise ApplicationError(_("The order could not be imported."))
             new = build_lines(
-                group.line_dicts(),
+                _with_products(group),
                 currency=order.currency,
                 customer_id=order.customer_id,
                 on=timezone.localdate(order.ordered_at),
