@@ -160,6 +160,9 @@ def main() -> None:
 
     from vefa.customers.services.merge import merge_customers, related_counts, undo_merge
 
+    from django.urls import reverse
+
+    reverse("customers:list")  # load the URL configuration once, as a running server has it
     rng = random.Random(args.seed)
     started = time.perf_counter()
     admin, group = build(args.customers, args.records, args.rows, rng)
