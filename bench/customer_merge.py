@@ -157,10 +157,9 @@ def main() -> None:
     bench_setup(pg_name(), fresh=True)
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     from vefa.customers.services.merge import merge_customers, related_counts, undo_merge
-
-    from django.urls import reverse
 
     reverse("customers:list")  # load the URL configuration once, as a running server has it
     rng = random.Random(args.seed)
