@@ -84,3 +84,9 @@ def test_prepare_hostile_input(hostile):
 def test_prepare_rejects_a_row_without_id():
     with pytest.raises(KeyError):
         features.prepare({"kind": "person"})
+
+
+def test_national_phone_read_in_the_customers_country():
+    row = features.prepare({"id": 1, "kind": "person", "phone": "064 123 4567", "country": "RS"})
+    assert row["phone"] == "381641234567"
+    assert features.prepare({"id": 2, "phone": "0532 111 22 33"})["phone"] == "905321112233"

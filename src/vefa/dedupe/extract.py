@@ -32,6 +32,7 @@ RAW = (
     ("customer_city", STR),
     ("address_city", STR),
     ("postcode", STR),
+    ("country", STR),
 )
 
 
@@ -43,7 +44,7 @@ def query() -> Query:
     sql = (
         "SELECT c.id, c.kind, c.first_name, c.last_name, c.display_name, c.primary_email, "  # noqa: S608 (no user text)
         "c.primary_phone, c.tax_number, CAST(c.birth_date AS TEXT), c.city, a.city, "
-        "a.postal_code "
+        "a.postal_code, c.country "
         f"FROM {_table('customers.Customer')} c "
         f"LEFT JOIN {_table('customers.Address')} a "
         "ON a.customer_id = c.id AND a.is_primary = %s "

@@ -149,6 +149,15 @@ def phone_key(value: str | None, default_country: str = "90") -> str:
     return digits
 
 
+@lru_cache(maxsize=400)
+def calling_code(country: str | None) -> str:
+    """The calling code of a country ("RS" → "381"), Turkey's when unknown."""
+    import phonenumbers
+
+    code = phonenumbers.country_code_for_region((country or "TR").upper())
+    return str(code or 90)
+
+
 def email_key(value: str | None) -> str:
     return (value or "").strip().lower()
 
@@ -168,8 +177,9 @@ def prepare(row: Mapping[str, Any]) -> dict[str, Any]:
     """The comparison columns of one customer row.
 
     ``row`` has ``id``, ``kind`` ("person" or "organisation"), ``first_name``,
-    ``last_name``, ``display_name``, ``email``, ``phone``, ``tax_number``, ``birth_date``
-    (ISO text or empty), ``city`` and ``postcode``. Empty values become nulls, which the
+    ``last_name``, ``display_name``, ``email``, ``phone`` (a national number is read in
+    ``country``, Turkey when empty), ``tax_number``, ``birth_date`` (ISO text or empty),
+    ``city`` and ``postcode``. Empty values become nulls, which the
     model treats as "unknown" rather than "different".
     """
     kind = str(row.get("kind") or "person")
@@ -198,7 +208,7 @@ def prepare(row: Mapping[str, Any]) -> dict[str, Any]:
         "skel_b": _blank(skel_b),
         "email": _blank(email),
         "email_user": _blank(email.partition("@")[0]),
-        "phone": _blank(phone_key(row.get("phone"))),
+        "phone": _blank(phone_key(row.get("phone"), calling_code(row.get("country")))),
         "tax_number": _blank(code_key(row.get("tax_number"))),
         "birth_date": _blank(str(birth)[:10] if birth else ""),
         "city": _blank(latin(row.get("city"))),

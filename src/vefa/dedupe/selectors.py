@@ -209,6 +209,12 @@ def side_by_side(cluster: DuplicateCluster) -> SideBySide:
         values = [_value(c, addresses.get(c.pk), name) for _, c in result.members]
         if name == "created_at":
             differs = False
+        elif name == "primary_phone":
+            keys = {
+                features.phone_key(v, features.calling_code(c.country))
+                for v, (_, c) in zip(values, result.members, strict=True)
+            }
+            differs = len(keys) > 1
         else:
             compare = _COMPARE.get(name, str.strip)
             differs = len({compare(v) for v in values}) > 1
