@@ -33,7 +33,7 @@ def _replace_keys(kind: str, ids: Sequence[int], rows: list[MatchKey]) -> int:
 def customer_keys_rebuild(customer_ids: Iterable[int]) -> int:
     """Write the blocking keys of these customers again (none for a merged or deleted one)."""
     ids = list(customer_ids)
-    rows: list[MatchKey] = []
+    written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         profiles = customer_profiles(
@@ -44,8 +44,8 @@ def customer_keys_rebuild(customer_ids: Iterable[int]) -> int:
             for pk, (_customer, profile) in profiles.items()
             for key in blocking_keys(profile)
         ]
-        _replace_keys(RecordKind.CUSTOMER, chunk, rows)
-    return len(rows)
+        written += _replace_keys(RecordKind.CUSTOMER, chunk, rows)
+    return written
 
 
 def lead_keys_rebuild(lead_ids: Iterable[int]) -> int:
