@@ -131,6 +131,8 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _refuse(_("UTF-16 files are not supported; save the file as UTF-8 CSV."))
+    if b"\x00" in sample:
+        raise _refuse(_("This is not a text file; upload a CSV or XLSX file."))
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -138,8 +140,6 @@ def detect_encoding(sample: bytes) -> str:
         # A multi-byte character cut at the end of the sample is still UTF-8.
         if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    if b"\x00" in sample:
-        raise _refuse(_("This is not a text file; upload a CSV or XLSX file."))
     best, best_score = "", 0.0
     for encoding in CODE_PAGES:
         text = sample.decode(encoding, errors="replace")
