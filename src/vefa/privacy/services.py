@@ -337,6 +337,8 @@ def _owned_q(model: type[Any], found: discovery.Found) -> Q | None:
     """Rows of ``model`` that point straight at the person (their customer, lead or portal
     account rows); ``None`` when the model has no such column (an attachment, a token)."""
     q: Q | None = None
+    if model._meta.label_lower in OWNER_LABELS:
+        q = Q(pk__in=sorted(found.ids(model._meta.label_lower)))
     for f in model._meta.concrete_fields:
         if not f.is_relation or f.related_model is None:
             continue
