@@ -216,7 +216,10 @@ Machine: {machine}.
 """
     text = RESULTS.read_text() if RESULTS.exists() else "# Customer merge benchmark\n\n"
     pattern = re.compile(rf"## {database}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section.rstrip() + "\n", text) if pattern.search(text) else text + section
+    if pattern.search(text):
+        text = pattern.sub(section.rstrip() + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
     RESULTS.write_text(text)
 
 
