@@ -14,6 +14,7 @@ Every page needs the ``imports.importrun`` policy; a run the user may not see is
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.contrib import messages
@@ -54,6 +55,18 @@ ACTION_BADGES = {
     "unchanged": "light",
     "error": "danger",
 }
+
+
+def text_direction(text: str) -> str:
+    """``rtl`` or ``ltr`` by the first strong character; text without one (numbers, phone
+    numbers, dates) reads left to right, also on a right-to-left page."""
+    for char in text[:200]:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "ltr"
 
 
 def _require_imports(request: HttpRequest) -> None:
@@ -166,7 +179,11 @@ def _mapping_context(
 ) -> dict[str, Any]:
     samples = sample_rows(run)
     examples = [
-        [row[i] if i < len(row) else "" for row in samples] for i in range(len(run.headers))
+        [
+            (value, text_direction(value))
+            for value in (row[i] if i < len(row) else "" for row in samples)
+        ]
+        for i in range(len(run.headers))
     ]
     adapter = adapter_for(run.entity)
     return {
@@ -306,7 +323,12 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 general.append(error.reason)
         cells = [
-            (row.values.get(name, ""), by_column.get(header, [])) for header, name, _l in shown
+            (
+                row.values.get(name, ""),
+                by_column.get(header, []),
+                text_direction(row.values.get(name, "")),
+            )
+            for header, name, _l in shown
         ]
         rows.append({"row": row, "cells": cells, "general": general})
     order = ["create", "update", "unchanged", "skip", "error"]
