@@ -213,3 +213,27 @@ def test_the_api_starts_and_reads_an_export(rep, own, django_capture_on_commit_c
     _, other_key = api_token_create(actor=other, user=other, name="t")
     foreign = Client(HTTP_AUTHORIZATION=f"Bearer {other_key}").get(f"/api/v1/exports/{pk}/file")
     assert foreign.status_code == 404
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tehran", "America/New_York"])
+def test_the_fast_csv_path_gives_the_same_cells_as_the_orm_path(rep, team, zone):
+    import datetime
+    import zoneinfo
+
+    from vefa.customers.models import Customer
+    from vefa.exports.entities import _raw_ok
+    from vefa.exports.writers import csv_cell
+
+    for i, value in enumerate(HOSTILE):
+        customer = make_customer(owner=rep, team=team, first_name=value, last_name=str(i))
+        when = datetime.datetime(2026, 3, 21 + i % 5, i, 59, 30, 123456, tzinfo=datetime.UTC)
+        Customer.objects.filter(pk=customer.pk).update(last_interaction_at=when)
+    plan = plan_for(rep, "customers", {"sort": "-last_contact"})
+    assert _raw_ok(plan)
+    tz = zoneinfo.ZoneInfo(zone)
+    slow = [[csv_cell(v) for v in row] for row in plan.rows(tz)]
+    fast = list(plan.csv_rows(tz))
+    assert len(fast) == len(HOSTILE)
+    assert [[("" if v is None else str(v)) for v in r] for r in fast] == [
+        [("" if v is None else str(v)) for v in r] for r in slow
+    ]

@@ -66,6 +66,136 @@ class Plan:
         for values in self.values().iterator(chunk_size=CHUNK):
             yield [get(values) for get in getters]
 
+    def csv_rows(self, zone: datetime.tzinfo) -> Iterator[list[Any]]:
+        """Rows ready for ``csv.writer`` (formula-safe text, local times).
+
+        When every column is plain text, a choice, an integer or a time, the rows are read
+        with a database cursor straight from the query's SQL (no conversions by the ORM),
+        which is several times faster on big lists; otherwise through ``rows``.
+        """
+        from vefa.exports.writers import csv_cell
+
+        if not _raw_ok(self):
+            for row in self.rows(zone):
+                yield [csv_cell(v) for v in row]
+            return
+        from django.db import connections
+        from django.db.models import TextField
+        from django.db.models.functions import Cast
+
+        # Times are read as text (ISO in UTC on both databases): no datetime objects made.
+        paths = []
+        texts: dict[str, Any] = {}
+        for column in self.columns:
+            if column.kind == "datetime" and column.path not in texts:
+                texts[column.path] = Cast(column.path, output_field=TextField())
+        aliases = {path: f"_t{n}" for n, path in enumerate(texts)}
+        queryset = self.queryset.annotate(**{aliases[p]: e for p, e in texts.items()})
+        paths = list(dict.fromkeys(aliases.get(c.path, c.path) for c in self.columns))
+        query = queryset.values_list(*paths)
+        self_paths = {c.path: aliases.get(c.path, c.path) for c in self.columns}
+        index = {p: i for i, p in enumerate(paths)}
+        plan = [(index[self_paths[c.path]], _raw_converter(c, zone)) for c in self.columns]
+        identity = all(i == n for n, (i, _f) in enumerate(plan))
+        sql, params = query.query.sql_with_params()
+        with connections[query.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            while True:
+                batch = cursor.fetchmany(CHUNK)
+                if not batch:
+                    break
+                if identity:
+                    converters = [f for _i, f in plan]
+                    for raw in batch:
+                        yield [
+                            f(v) if f is not None else v
+                            for f, v in zip(converters, raw, strict=False)
+                        ]
+                else:
+                    for raw in batch:
+                        yield [f(raw[i]) if f is not None else raw[i] for i, f in plan]
+
+
+# Field types whose raw database value is what a CSV shows (after the text safety check).
+_RAW_SAFE = (
+    "CharField",
+    "TextField",
+    "EmailField",
+    "SlugField",
+    "AutoField",
+    "BigAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "DateTimeField",
+)
+
+
+def _field_of(model: Any, path: str) -> Any:
+    parts = path.split("__")
+    for part in parts[:-1]:
+        model = model._meta.get_field(part).related_model
+    return model._meta.get_field(parts[-1])
+
+
+def _raw_ok(plan: Plan) -> bool:
+    model = plan.queryset.model
+    for column in plan.columns:
+        if column.kind not in ("text", "choice", "datetime", "number"):
+            return False
+        try:
+            kind = _field_of(model, column.path).get_internal_type()
+        except Exception:
+            return False
+        if kind not in _RAW_SAFE:
+            return False
+    return True
+
+
+def _raw_converter(column: Column, zone: datetime.tzinfo) -> Callable[[Any], Any] | None:
+    """How a raw database value becomes a CSV cell; ``None`` keeps it as it is."""
+    from vefa.exports.writers import DANGEROUS
+
+    if column.kind == "text":
+        first = frozenset(DANGEROUS)
+
+        def text(value: Any) -> Any:
+            if value and value[0] in first:
+                return "'" + value
+            return value
+
+        return text
+    if column.kind == "choice":
+        labels = {k: str(v) for k, v in column.choices.items()}
+        get = labels.get
+        return lambda value: get(value, value)
+    if column.kind == "datetime":
+        utc = datetime.UTC
+        offsets: dict[str, datetime.timedelta] = {}
+        parse = datetime.datetime.fromisoformat
+        same = zone == utc or getattr(zone, "key", None) == "UTC"
+
+        def when(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, str):
+                value = value.astimezone(utc).isoformat(" ")
+            if same:
+                return value[:19]
+            # The zone's offset, looked up once per ten minutes of UTC time.
+            key = value[:15]
+            offset = offsets.get(key)
+            if offset is None:
+                moment = parse(value[:19]).replace(tzinfo=utc)
+                offset = offsets[key] = moment.astimezone(zone).utcoffset() or datetime.timedelta()
+            return (parse(value[:19]) + offset).isoformat(" ")
+
+        return when
+    return None
+
 
 def _getter(column: Column, i: int, zone: datetime.tzinfo) -> Callable[[tuple[Any, ...]], Any]:
     kind = column.kind

@@ -168,13 +168,13 @@ def export_stream(export: Export) -> Any:
 
     def rows() -> Any:
         nonlocal counted
-        for row in plan.rows(user_zone(actor)):
+        for row in plan.csv_rows(user_zone(actor)):
             counted += 1
             yield row
 
     def chunks() -> Any:
         try:
-            yield from csv_chunks(plan.headers, rows())
+            yield from csv_chunks(plan.headers, rows(), ready=True)
         except Exception:
             Export.objects.filter(pk=export.pk).update(
                 status=ExportStatus.FAILED, finished_at=timezone.now()
@@ -208,9 +208,12 @@ def export_run(export_id: int, report: Any = None) -> Export:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         done = 0
 
+        csv = export.format == ExportFormat.CSV
+        source = plan.csv_rows if csv else plan.rows
+
         def rows() -> Any:
             nonlocal done
-            for row in plan.rows(user_zone(actor)):
+            for row in source(user_zone(actor)):
                 done += 1
                 if report is not None and done % 5000 == 0:
                     report(done, None)
@@ -224,7 +227,7 @@ def export_run(export_id: int, report: Any = None) -> Export:
                         out, plan.headers, rows(), str(ENTITIES[export.entity].label)
                     )
                 else:
-                    count = write_csv(out, plan.headers, rows())
+                    count = write_csv(out, plan.headers, rows(), ready=True)
             os.chmod(temp, 0o600)
             os.replace(temp, path)
         except BaseException:

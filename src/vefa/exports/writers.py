@@ -63,9 +63,12 @@ class _Line:
 
 
 def csv_chunks(
-    headers: list[str], rows: Iterable[list[Any]], *, batch: int = 1000
+    headers: list[str], rows: Iterable[list[Any]], *, batch: int = 1000, ready: bool = False
 ) -> Iterator[bytes]:
-    """The CSV file as UTF-8 byte chunks, about ``batch`` rows each (the first has the BOM)."""
+    """The CSV file as UTF-8 byte chunks, about ``batch`` rows each (the first has the BOM).
+
+    ``ready`` rows are already formula-safe cells (``Plan.csv_rows``); others go through
+    ``csv_cell``."""
     buffer = _Line()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_text(h) for h in headers])
@@ -73,7 +76,7 @@ def csv_chunks(
     pending: list[list[Any]] = []
     cell = csv_cell
     for row in rows:
-        pending.append([cell(v) for v in row])
+        pending.append(row if ready else [cell(v) for v in row])
         if len(pending) >= batch:
             writer.writerows(pending)
             pending.clear()
@@ -83,7 +86,9 @@ def csv_chunks(
         yield buffer.take().encode("utf-8")
 
 
-def write_csv(out: IO[bytes], headers: list[str], rows: Iterable[list[Any]]) -> int:
+def write_csv(
+    out: IO[bytes], headers: list[str], rows: Iterable[list[Any]], *, ready: bool = False
+) -> int:
     """Write the CSV to ``out``; the number of rows written."""
     count = 0
 
@@ -93,7 +98,7 @@ def write_csv(out: IO[bytes], headers: list[str], rows: Iterable[list[Any]]) -> 
             count += 1
             yield row
 
-    for chunk in csv_chunks(headers, counted()):
+    for chunk in csv_chunks(headers, counted(), ready=ready):
         out.write(chunk)
     return count
 
