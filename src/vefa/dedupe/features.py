@@ -57,7 +57,9 @@ _DIGRAPHS = (
 )
 _SKIP = frozenset("aeiouyvw'-. ")
 _WORD = re.compile(r"[^\w]+")
-_DIGITS_TABLE = str.maketrans({c: str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+_DIGITS_TABLE = str.maketrans(
+    {c: str(i) for digits in ("۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩") for i, c in enumerate(digits)}
+)
 _NOT_DIGIT = re.compile(r"\D+")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 # Legal forms that say nothing about which organisation it is (on folded text).
@@ -119,6 +121,7 @@ def latin(text: str | None) -> str:
     return " ".join(_latin_words(text))
 
 
+@lru_cache(maxsize=200_000)
 def name_keys(text: str, *, organisation: bool = False) -> tuple[str, str]:
     """``(name_sorted, name_skel)`` of a whole name."""
     if organisation and text:
@@ -135,7 +138,7 @@ def phone_key(value: str | None, default_country: str = "90") -> str:
     if not value:
         return ""
     text = value.strip().translate(_DIGITS_TABLE)
-    digits = _NOT_DIGIT.sub("", fold(text))
+    digits = _NOT_DIGIT.sub("", text)
     if not digits:
         return ""
     if text.startswith("+"):
@@ -166,7 +169,8 @@ def code_key(value: str | None) -> str:
     """Tax numbers and postcodes: digits and letters only, folded."""
     if not value:
         return ""
-    return _NOT_ALNUM.sub("", fold(value.translate(_DIGITS_TABLE)))
+    text = value.translate(_DIGITS_TABLE)
+    return _NOT_ALNUM.sub("", text.lower() if text.isascii() else fold(text))
 
 
 def _blank(value: str) -> str | None:

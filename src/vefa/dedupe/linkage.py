@@ -196,17 +196,25 @@ def _db_api(engine: str, spark: Any = None) -> Any:
 
 
 def spark_session() -> Any:
-    """A small local Spark session for the linkage (``local[2]``)."""
-    from pyspark.sql import SparkSession
+    """A small local Spark session for the linkage (``local[2]``), with Splink's string
+    similarity functions (its jar) and a checkpoint folder."""
+    import tempfile
 
-    return (
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
         SparkSession.builder.master("local[2]")
         .appName("vefa-dedupe")
+        .config("spark.jars", similarity_jar_location())
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "2g")
         .getOrCreate()
     )
+    session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="vefa-dedupe-spark-"))
+    return session
 
 
 def _register(db_api: Any, engine: str, table: pa.Table) -> Any:
@@ -233,6 +241,8 @@ def link(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
     note = progress or (lambda _step: None)
+    # Splink reports every step at INFO; a run reports its own progress.
+    logging.getLogger("splink").setLevel(logging.WARNING)
     records = table.num_rows
     result = LinkageResult(records=records)
     result.parameters = {"threshold": threshold, "engine": engine}
@@ -255,7 +265,7 @@ def link(
             [block_on("email"), block_on("phone"), block_on("tax_number")], recall=0.7
         )
         linker.training.estimate_u_using_random_sampling(
-            max_pairs=min(5e6, max(1e5, records * 5.0)), seed=seed
+            max_pairs=min(2e6, max(1e5, records * 5.0)), seed=seed
         )
         for rule in (block_on("phone"), block_on("name_skel", "postcode")):
             linker.training.estimate_parameters_using_expectation_maximisation(
