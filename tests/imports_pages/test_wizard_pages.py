@@ -127,6 +127,15 @@ def test_others_run_is_404_on_every_page(client, manager, rep, marketer):
     assert ImportRun.objects.get(pk=run.pk).status == RunStatus.UPLOADED
 
 
+def test_a_run_not_started_opens_on_its_mapping(client, manager):
+    run = upload(manager, csv_bytes(ROWS, HEADER), entity="customers")
+    client.force_login(manager)
+    response = client.get(reverse("imports:run_detail", args=[run.pk]))
+    assert response["Location"] == reverse("imports:mapping", args=[run.pk])
+    body = client.get(reverse("imports:run_progress", args=[run.pk])).content.decode()
+    assert "every 1s" not in body
+
+
 def test_anonymous_is_sent_to_log_in(client):
     response = client.get(reverse("imports:run_list"))
     assert response.status_code == 302 and "login" in response["Location"]

@@ -377,7 +377,7 @@ def _run_context(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
         **_step_context(run, 4),
         "entity_label": _labels().get(run.entity, run.entity),
         "badges": STATUS_BADGES,
-        "finished": run.status not in UNFINISHED,
+        "finished": run.status not in (RunStatus.QUEUED, RunStatus.RUNNING),
         "can_undo": (
             run.status in (RunStatus.DONE, RunStatus.FAILED, RunStatus.PARTLY_UNDONE)
             and can(actor, "delete", run)
@@ -393,6 +393,8 @@ def _run_context(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_imports(request)
     run = selectors.run_for(actor_of(request), pk)
+    if run.status == RunStatus.UPLOADED and can(actor_of(request), "change", run):
+        return HttpResponseRedirect(reverse("imports:mapping", args=[run.pk]))
     return render(request, "imports/detail.html", _run_context(request, run))
 
 
