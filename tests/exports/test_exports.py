@@ -237,3 +237,27 @@ def test_the_fast_csv_path_gives_the_same_cells_as_the_orm_path(rep, team, zone)
     assert [[("" if v is None else str(v)) for v in r] for r in fast] == [
         [("" if v is None else str(v)) for v in r] for r in slow
     ]
+
+
+@pytest.mark.parametrize(
+    "url,entity",
+    [
+        ("/customers/?city=%3Cb%3E", "customers"),
+        ("/customers/leads/", "leads"),
+        ("/interactions/activities/", "activities"),
+        ("/sales/orders/", "orders"),
+        ("/service/tickets/", "tickets"),
+        ("/sales/products/", "products"),
+    ],
+)
+def test_list_pages_have_the_export_button(admin_user, url, entity):
+    from django.urls import reverse
+
+    from vefa.exports.entities import ENTITIES
+
+    assert reverse(ENTITIES[entity].list_url).split("?")[0] == url.split("?")[0]
+    page = logged_in(admin_user).get(url)
+    assert page.status_code in (200, 422)
+    assert b'action="/exports/start/?' in page.content
+    assert f'name="entity" value="{entity}"'.encode() in page.content
+    assert b"<b>" not in page.content.split(b"/exports/start/")[1][:200]
