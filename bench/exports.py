@@ -8,10 +8,11 @@
 
 The script migrates an empty database and writes ``--customers`` customers (names in
 Turkish, Serbian, Persian and English, an owner and a team each, a tenth with a value that
-starts a formula) with ``bulk_create``. Measured, each through the export service the pages
-and the background job use (``export_create(background=False)``: the list's filter form,
-the access restriction, ``values_list`` read in chunks, formula-safe CSV with a BOM written
-to a file in the private storage):
+starts a formula): the first 100,000 with ``bulk_create``, the rest as copies the database
+makes (``INSERT … SELECT``) with e-mail addresses of their own. Measured, each through the
+export service the pages and the background job use (``export_create(background=False)``:
+the list's filter form, the access restriction, the rows read in chunks, formula-safe CSV
+with a BOM written to a file in the private storage):
 
 - CSV of the whole customer list as an administrator (sorted by name, as the list);
 - CSV of the list filtered by city, as the administrator;
@@ -40,6 +41,7 @@ from bench.setup import setup as bench_setup
 RESULTS = Path(__file__).resolve().parent / "results" / "exports.md"
 PG_NAME = "vefa_bench_exports"
 TARGET = 100_000.0
+BASE = 100_000
 
 FIRST = ["Ayşe", "Mehmet", "Zeynep", "Milica", "Јована", "علی", "Sara", "John", "İlkay", "Đorđe"]
 LAST = ["Yılmaz", "Kaya", "Petrović", "Јовановић", "رضایی", "Smith", "Öztürk", "Şahin"]
@@ -72,7 +74,9 @@ def build(customers: int, rng: random.Random) -> dict[str, Any]:
     ]
     now = timezone.now()
     chunk = 10_000
-    for start in range(0, customers, chunk):
+    # Up to BASE customers are made one by one; the rest are copies made by the database
+    # (INSERT … SELECT), with e-mail addresses of their own: a million in minutes.
+    for start in range(0, min(customers, BASE), chunk):
         rows = []
         for n in range(start, min(start + chunk, customers)):
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -101,7 +105,36 @@ def build(customers: int, rng: random.Random) -> dict[str, Any]:
                 )
             )
         Customer.objects.bulk_create(rows, batch_size=2000)
+    _grow(customers)
     return {"admin": admin, "rep": reps[0]}
+
+
+def _grow(customers: int) -> None:
+    """Copy customers in the database until there are ``customers``."""
+    from django.db import connection, transaction
+
+    from vefa.customers.models import Customer
+
+    meta = Customer._meta
+    columns = [f.column for f in meta.concrete_fields if not f.primary_key]
+    quoted = [connection.ops.quote_name(c) for c in columns]
+    source = [
+        ("'copy' || id || '-' || " + q) if c == "primary_email" else q
+        for c, q in zip(columns, quoted, strict=True)
+    ]
+    table = connection.ops.quote_name(meta.db_table)
+    while True:
+        have = Customer.objects.count()
+        missing = customers - have
+        if missing <= 0:
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quoted)}) "
+                f"SELECT {', '.join(source)} FROM {table} ORDER BY id LIMIT %s",
+                [min(missing, have)],
+            )
+        print(f"… {min(customers, have * 2):,} customers", flush=True)
 
 
 def measure(actor: Any, fmt: str, filters: dict[str, str]) -> tuple[int, float, float, int]:
