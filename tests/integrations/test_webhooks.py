@@ -491,3 +491,36 @@ def test_an_order_status_change_is_sent(admin_user, receiver, django_capture_on_
     assert len(receiver.requests) == 1
     body = receiver.requests[0].json()
     assert body["event"] == "order.status_changed" and body["data"]["status"] == "confirmed"
+
+
+def test_old_finished_deliveries_are_pruned_waiting_ones_kept(
+    admin_user, receiver, django_capture_on_commit_callbacks
+):
+    from vefa.integrations.services.delivery import deliveries_prune
+
+    _hook(admin_user, receiver.url)
+    receiver.plan = [200, 500]
+    _person(admin_user, django_capture_on_commit_callbacks, first="Ali")
+    _person(admin_user, django_capture_on_commit_callbacks, first="Can")
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 1
+    assert deliveries_prune() == 0
+    later = timezone.now() + datetime.timedelta(days=31)
+    assert deliveries_prune(now=later) == 1
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
+    assert DeliveryAttempt.objects.count() == 1
+
+
+def test_deliver_command(admin_user, receiver, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("webhooks_deliver", stdout=out)
+    assert "nothing due" in out.getvalue()
+    _hook(admin_user, receiver.url)
+    receiver.plan = [500]
+    _person(admin_user, django_capture_on_commit_callbacks)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+    call_command("webhooks_deliver", stdout=out)
+    assert "sent: 1" in out.getvalue()

@@ -29,3 +29,13 @@ def deliver_due() -> None:
     counts = run()
     if counts:
         logger.info("webhook deliveries: %s", counts)
+
+
+@periodic("integrations.prune_deliveries", every=datetime.timedelta(hours=24))
+def prune_deliveries() -> None:
+    """Daily: drop the delivery log of finished deliveries older than the keep period."""
+    from vefa.integrations.services.delivery import deliveries_prune
+
+    removed = deliveries_prune()
+    if removed:
+        logger.info("webhook deliveries pruned: %d", removed)

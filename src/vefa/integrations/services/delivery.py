@@ -454,3 +454,26 @@ def delivery_redeliver(*, actor: User, delivery_id: Any) -> WebhookDelivery:
         )
         _queue([copy.pk])
     return copy
+
+
+def deliveries_prune(*, now: datetime.datetime | None = None) -> int:
+    """Delete finished deliveries (with their attempts) older than
+    ``VEFA_WEBHOOKS_KEEP_DAYS`` (30); waiting ones are kept whatever their age."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "VEFA_WEBHOOKS_KEEP_DAYS", 30))
+    cutoff = now - datetime.timedelta(days=days)
+    old = WebhookDelivery.objects.filter(
+        status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED], created_at__lt=cutoff
+    )
+    total = 0
+    while True:
+        ids = list(old.values_list("pk", flat=True)[:1000])
+        if not ids:
+            return total
+        WebhookDelivery.objects.filter(redelivery_of_id__in=ids).update(redelivery_of=None)
+        DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()
+        total += (
+            WebhookDelivery.objects.filter(pk__in=ids)
+            .delete()[1]
+            .get(WebhookDelivery._meta.label, 0)
+        )
