@@ -197,3 +197,55 @@ def test_customer_page_links_to_privacy_for_admins_only(admin_user, rep):
         reverse("privacy:request_list"), {"subject_kind": "customer", "subject_id": customer.pk}
     )
     assert f'value="{customer.pk}"' in form.content.decode()
+
+
+def test_non_admins_cannot_export_or_download(
+    world, admin_user, rep, django_capture_on_commit_callbacks
+):
+    row = services.request_create(
+        actor=admin_user, kind="export", subject_kind="customer", subject_id=world.customer.pk
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.export_prepare(actor=admin_user, request_id=row.pk)
+    assert (
+        page(admin_user).get(reverse("privacy:request_download", args=[row.pk])).status_code == 200
+    )
+    client = page(rep)
+    assert client.post(reverse("privacy:request_export", args=[row.pk])).status_code == 404
+    assert client.get(reverse("privacy:request_download", args=[row.pk])).status_code == 404
+    client = api(rep)
+    assert client.post(f"/api/v1/privacy/requests/{row.pk}/export").status_code == 404
+    assert client.get(f"/api/v1/privacy/requests/{row.pk}/export.zip").status_code == 404
+
+
+@pytest.mark.parametrize("bad", [*HOSTILE, "", "erase " + "9" * 5000, "ERASE 1 OR 1=1"])
+def test_wrong_confirmations_erase_nothing(world, admin_user, bad):
+    row = services.request_create(
+        actor=admin_user, kind="erasure", subject_kind="customer", subject_id=world.customer.pk
+    )
+    response = page(admin_user).post(
+        reverse("privacy:request_erase", args=[row.pk]), {"confirmation": bad}
+    )
+    assert response.status_code == 422
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert database_hits([world.email]) != []
+    row.refresh_from_db()
+    assert row.status == "open" and row.erase_job is None
+
+
+def test_legal_hold_on_the_page_blocks_the_erasure(world, admin_user):
+    row = services.request_create(
+        actor=admin_user, kind="erasure", subject_kind="customer", subject_id=world.customer.pk
+    )
+    client = page(admin_user)
+    empty = client.post(reverse("privacy:hold_place", args=[row.pk]), {"reason": "  "})
+    assert empty.status_code == 422
+    client.post(reverse("privacy:hold_place", args=[row.pk]), {"reason": "<b>Court order</b>"})
+    detail = client.get(reverse("privacy:request_detail", args=[row.pk])).content.decode()
+    assert "&lt;b&gt;Court order&lt;/b&gt;" in detail
+    response = client.post(
+        reverse("privacy:request_erase", args=[row.pk]),
+        {"confirmation": services.confirmation_phrase(row)},
+    )
+    assert response.status_code == 422
+    assert database_hits([world.email]) != []
