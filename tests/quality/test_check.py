@@ -194,3 +194,23 @@ def test_hostile_strings_are_only_text(create_customer, admin_user):
         actor=admin_user, data={"first_name": "<script>alert(1)</script>", "last_name": "Yilmaz"}
     )
     assert found.matches[0].name == "<script>alert(1)</script> Yılmaz"
+
+
+def test_a_check_takes_a_fixed_number_of_queries(
+    admin_user, rep, team, django_assert_max_num_queries
+):
+    from tests.customers.factories import make_lead
+    from vefa.quality.services import lead_keys_rebuild
+
+    many = [
+        make_customer(first_name="Mehmet", last_name="Yılmaz", owner=rep, team=team)
+        for _ in range(60)
+    ]
+    lead = make_lead(first_name="Mehmet", last_name="Yilmaz")
+    customer_keys_rebuild([c.pk for c in many])
+    lead_keys_rebuild([lead.pk])
+    data = {"first_name": "Mehmet", "last_name": "Yilmaz", "email": "m@example.com"}
+    for actor in (admin_user, rep):
+        with django_assert_max_num_queries(5):
+            result = duplicate_check(actor=actor, data=data)
+        assert len(result.matches) == 5

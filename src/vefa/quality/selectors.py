@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
@@ -158,13 +159,26 @@ def reason_label(reason: Reason) -> str:
 
 
 def _candidates(keys: list[str]) -> tuple[set[int], set[int]]:
+    """The records sharing a key, at most ``PER_KEY`` per key, in one query.
+
+    Each key is its own limited range read of the ``(key, kind, record_id)`` index; the
+    reads are joined with ``UNION ALL`` (wrapped as subqueries, which SQLite and PostgreSQL
+    both allow to carry their own ``LIMIT``).
+    """
+    table = connection.ops.quote_name(MatchKey._meta.db_table)
+    column = connection.ops.quote_name("key")
+    # Only the table name and the limit (constants) are written in; the keys are parameters.
+    part = (
+        f"SELECT * FROM (SELECT kind, record_id FROM {table} "  # noqa: S608
+        f"WHERE {column} = %s LIMIT {int(PER_KEY)})"
+    )
+    sql = " UNION ALL ".join(f"{part} AS k{n}" for n in range(len(keys)))
     customers: set[int] = set()
     leads: set[int] = set()
-    for key in keys:
-        for kind, record_id in MatchKey.objects.filter(key=key).values_list("kind", "record_id")[
-            :PER_KEY
-        ]:
-            (customers if kind == RecordKind.CUSTOMER else leads).add(record_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, keys)
+        for kind, record_id in cursor.fetchall():
+            (customers if kind == RecordKind.CUSTOMER else leads).add(int(record_id))
     return customers, leads
 
 
