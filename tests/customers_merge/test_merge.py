@@ -337,3 +337,25 @@ class TestUndo:
         merge = merge_customers(rep, pair[0], [pair[1]], {})
         with pytest.raises(NotFound):
             undo_merge(rep_other_team, merge)
+
+
+def test_a_row_a_check_constraint_would_refuse_is_removed_and_restored(pair):
+    """The generic path, on a model with a check constraint between two customer columns."""
+    from vefa.customers.services.merge import MovePlan, Relation, _move_relation, _reinsert
+
+    survivor, other = pair
+    row = CustomerRelationship.objects.create(
+        from_customer=survivor, to_customer=other, kind="spouse"
+    )
+    plan = MovePlan()
+    field = CustomerRelationship._meta.get_field("to_customer")
+    _move_relation(Relation(CustomerRelationship, field), survivor.pk, [other.pk], plan)
+    assert not CustomerRelationship.objects.filter(pk=row.pk).exists()
+    assert [(c["pk"], c["reason"]) for c in plan.collapsed] == [(row.pk, "invalid")]
+    _reinsert(CustomerRelationship, plan.collapsed[0]["row"])
+    again = CustomerRelationship.objects.get(pk=row.pk)
+    assert (again.from_customer_id, again.to_customer_id, again.created_at) == (
+        survivor.pk,
+        other.pk,
+        row.created_at,
+    )
