@@ -180,3 +180,15 @@ def test_command_refuses_bad_input(db):
         call_command("dedupe", "--threshold", "7")
     with pytest.raises(CommandError):
         call_command("dedupe", "--user", "nobody@example.com")
+
+
+def test_interrupted_run_starts_over(twins, admin_user):
+    """A run the worker lost half-way is run again from the start without doubles."""
+    run = services.run_start(actor=admin_user, background=False)
+    DedupeRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    services.run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert DuplicateCluster.objects.filter(run=run).count() == run.clusters_count == 1
+    # A finished run is not run again.
+    assert services.run_execute(run.pk).clusters_count == 1
