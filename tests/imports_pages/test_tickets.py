@@ -78,6 +78,20 @@ def test_undo_deletes_tickets_and_touch_points(admin_user, customer):
     assert not Interaction.objects.filter(related_model="service.ticket").exists()
 
 
+def test_without_an_id_column_rows_open_tickets(admin_user):
+    data = csv_bytes([["Printer broken"], ["Screen flickers"]], ["Subject"])
+    run = run_file(admin_user, data, entity="tickets")
+    assert run.created == 2
+    assert run_file(admin_user, data, entity="tickets").unchanged == 2
+    missing = run_file(
+        admin_user,
+        csv_bytes([["", "No id"]], ["Id in the other system", "Subject"]),
+        entity="tickets",
+    )
+    assert missing.error_rows == 1
+    assert Ticket.objects.count() == 2
+
+
 def test_a_role_that_cannot_open_tickets(marketer):
     from vefa.common.errors import PermissionDenied
 

@@ -19,8 +19,9 @@ Match keys:
 
 On a match with "update" the ticket's details (subject, type, channel, priority, requester)
 change through ``ticket_update``; the status and the conversation are never imported.
-Undo deletes the tickets the run opened together with their first message and its touch
-point, and refuses a ticket that has been worked on since (replies, visits, returns …).
+Each created ticket records its first touch point too, so undo deletes the ticket, its first
+message and the touch point; a ticket that has since gained visits, returns or other linked
+records is kept and listed.
 """
 
 from __future__ import annotations
@@ -156,11 +157,11 @@ class TicketAdapter(EntityAdapter):
 
     def clean(self, row: Row, ctx: ImportContext) -> None:
         values = row.values
-        if ctx.match_key and not values.get(self.match_keys.get(ctx.match_key, "")):
-            row.error(
-                self.match_keys.get(ctx.match_key, ctx.match_key),
-                _("This field is required."),
-            )
+        key_field = self.match_keys.get(ctx.match_key, "")
+        # With the match key's column in the file, a row without a value there could never
+        # be matched again: it is refused rather than opened as a ticket twice later.
+        if key_field and key_field in row.raw and not values.get(key_field):
+            row.error(key_field, _("This field is required."))
         ext = values.get("external_id")
         if isinstance(ext, str) and "@" in ext:
             row.error("external_id", _("An id cannot contain @."))
@@ -244,7 +245,10 @@ class TicketAdapter(EntityAdapter):
                 outcomes.append(Outcome("unchanged"))
                 continue
             previous = {
-                k: (ticket.customer_id if k == "customer" else getattr(ticket, k)) for k in changed
+                ("customer_id" if k == "customer" else k): (
+                    ticket.customer_id if k == "customer" else getattr(ticket, k)
+                )
+                for k in changed
             }
             try:
                 with transaction.atomic():
@@ -261,54 +265,3 @@ class TicketAdapter(EntityAdapter):
                 )
             )
         return outcomes
-
-    # -- undo ------------------------------------------------------------------------------------
-
-    def undo_created(self, object_type: str, ids: Iterable[int], ctx: ImportContext) -> list[str]:
-        """Delete the opened tickets (their messages go with them) and their touch points;
-        a ticket worked on since is left, with the reason."""
-        from vefa.platform.records import record_delete
-
-        ids = list(ids)
-        if object_type == "interactions.interaction":
-            from vefa.interactions.services.interactions import interaction_delete
-
-            problems: list[str] = []
-            for pk in Interaction.objects.filter(pk__in=ids).values_list("pk", flat=True):
-                try:
-                    with transaction.atomic():
-                        interaction_delete(actor=ctx.actor, interaction_id=pk)
-                except ApplicationError as exc:
-                    problems.append(f"{object_type} {pk}: {exc.message}")
-            return problems
-        blocked = self.undo_blockers(object_type, ids)
-        replies = set(
-            Ticket.objects.filter(pk__in=ids, messages__isnull=False)
-            .values_list("pk", flat=True)
-            .distinct()
-        )
-        problems = [f"{object_type} {pk}: {reason}" for pk, reason in blocked.items()]
-        for ticket in Ticket.objects.filter(pk__in=ids).exclude(pk__in=blocked):
-            if ticket.pk in replies and ticket.messages.count() > 1:
-                problems.append(
-                    f"{object_type} {ticket.pk}: " + _("It has messages added since the import.")
-                )
-                continue
-            try:
-                with transaction.atomic():
-                    record_delete(ticket, actor=ctx.actor)
-            except Exception as exc:  # a protected relation appeared meanwhile
-                problems.append(f"{object_type} {ticket.pk}: {exc}")
-        return problems
-
-    def undo_updated(
-        self, object_type: str, pk: int, previous: dict[str, Any], ctx: ImportContext
-    ) -> list[str]:
-        from vefa.service.services.tickets import ticket_update
-
-        try:
-            with transaction.atomic():
-                ticket_update(actor=ctx.actor, ticket_id=pk, data=previous)
-        except ApplicationError as exc:
-            return [str(exc.message)]
-        return []
