@@ -309,3 +309,44 @@ def test_list_pages_and_shows_each_status(client, manager):
     finally:
         wizard.PAGE_SIZE = 50
     assert client.get(reverse("imports:run_list"), {"before": "x'"}).status_code == 200
+
+
+def test_xlsx_through_the_pages(client, manager, product, django_capture_on_commit_callbacks):
+    from openpyxl import Workbook
+
+    from vefa.sales.models import Product
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["SKU", "Name", "List price", "Currency"])
+    sheet.append(["TEA-1", "Çay (yeni)", 55.5, "TRY"])
+    sheet.append(["MUG-1", '=HYPERLINK("http://x")', 12, "TRY"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    client.force_login(manager)
+    response = client.post(
+        reverse("imports:upload"),
+        {
+            "entity": "products",
+            "file": SimpleUploadedFile("products.xlsx", buffer.getvalue()),
+        },
+    )
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert 'name="encoding"' not in page  # a workbook has no encoding to correct
+    assert run.columns == {
+        "SKU": "sku",
+        "Name": "name",
+        "List price": "list_price",
+        "Currency": "currency",
+    }
+    client.post(reverse("imports:mapping", args=[run.pk]), _mapping_post(run))
+    body = client.get(reverse("imports:preview", args=[run.pk])).content.decode()
+    assert "Update: 1" in body and "Create: 1" in body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:start", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.created, run.updated) == (1, 1)
+    assert Product.objects.get(sku="MUG-1").name == '=HYPERLINK("http://x")'
+    assert Product.objects.get(sku="TEA-1").name == "Çay (yeni)"
