@@ -27,7 +27,9 @@ MAX_PAGE = 100
 def webhook_list(*, actor: User, limit: int = 200) -> list[Webhook]:
     queryset: QuerySet[Webhook] = restrict(Webhook.objects.all(), actor, "view")
     return list(
-        queryset.annotate(rule_count=Count("rules")).order_by("name", "id")[: max(1, limit)]
+        queryset.annotate(rule_count=Count("rules"))
+        .prefetch_related("rules")
+        .order_by("name", "id")[: max(1, limit)]
     )
 
 

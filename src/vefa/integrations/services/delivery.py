@@ -290,7 +290,9 @@ def _notify(webhook: Webhook, *, opened: bool, when: datetime.datetime) -> None:
 
 def _after_success(webhook_id: int, now: datetime.datetime) -> None:
     with transaction.atomic():
-        hook = Webhook.objects.select_for_update().get(pk=webhook_id)
+        hook = Webhook.objects.select_for_update().filter(pk=webhook_id).first()
+        if hook is None:
+            return
         was_open = hook.circuit_state != CircuitState.CLOSED
         Webhook.objects.filter(pk=hook.pk).update(
             circuit_state=CircuitState.CLOSED,
@@ -310,7 +312,9 @@ def _after_success(webhook_id: int, now: datetime.datetime) -> None:
 
 def _after_failure(webhook_id: int, now: datetime.datetime) -> None:
     with transaction.atomic():
-        hook = Webhook.objects.select_for_update().get(pk=webhook_id)
+        hook = Webhook.objects.select_for_update().filter(pk=webhook_id).first()
+        if hook is None:
+            return
         failures = hook.consecutive_failures + 1
         opens = hook.circuit_state == CircuitState.HALF_OPEN or (
             hook.circuit_state == CircuitState.CLOSED and failures >= failure_threshold()
@@ -343,7 +347,9 @@ def delivery_attempt(delivery_id: int, *, now: datetime.datetime | None = None) 
     now = now or timezone.now()
     if not _claim(delivery_id, now):
         return AttemptResult(delivery_id, "skipped")
-    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None:  # its webhook was deleted meanwhile
+        return AttemptResult(delivery_id, "skipped")
     gate, until = _gate(delivery.webhook_id, now)
     if gate == "off":
         WebhookDelivery.objects.filter(pk=delivery_id).update(
