@@ -256,19 +256,6 @@ class ProductAdapter(EntityAdapter):
             )
         return outcomes
 
-    def undo_updated(
-        self, object_type: str, pk: int, previous: dict[str, Any], ctx: ImportContext
-    ) -> list[str]:
-        """Put the replaced values back through the catalogue service."""
-        from vefa.sales.services.catalogue import product_update
-
-        try:
-            with transaction.atomic():
-                product_update(actor=ctx.actor, product_id=pk, data=previous)
-        except ApplicationError as exc:
-            return [str(exc.message)]
-        return []
-
 
 def _current(product: Product, name: str) -> Any:
     if name == "category_id":
