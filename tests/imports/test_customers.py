@@ -334,3 +334,20 @@ def test_runs_are_hidden_from_others(manager, marketer, other_marketer, rep):
     assert list(runs_for(other_marketer)) == []
     with pytest.raises(NotFound):
         run_for(marketer, "1; DROP TABLE x")
+
+
+def test_queries_per_batch_do_not_grow_with_rows(manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(rows: int, start: int) -> int:
+        run = upload(manager, csv_bytes(tr_rows(rows, start=start), TR_HEADER))
+        services.start_import(actor=manager, run_id=run.pk, background=False)
+        with CaptureQueriesContext(connection) as captured:
+            services.execute_run(run.pk)
+        return len(captured.captured_queries)
+
+    small, large = count(5, 0), count(120, 100)
+    assert Customer.objects.count() == 125
+    # Multi-row inserts are chunked by the database's parameter limit; allow for that only.
+    assert large <= small + 12, (small, large)
