@@ -147,3 +147,22 @@ class LegalHold(models.Model):
     @classmethod
     def policy_key(cls) -> str:
         return "privacy.request"
+
+
+class ErasedAddress(models.Model):
+    """The keyed hash of an erased e-mail address or phone number, to recognise it again
+    (an import or a sender asks ``address_was_erased``) without storing it."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    deletion_log = models.ForeignKey(DeletionLog, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("erased address")
+        verbose_name_plural = _("erased addresses")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+    @classmethod
+    def policy_key(cls) -> str:
+        return "privacy.request"

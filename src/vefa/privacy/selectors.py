@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from vefa.accounts.access import restrict
 from vefa.common.errors import NotFound
-from vefa.privacy.models import DeletionLog, LegalHold, PrivacyRequest
+from vefa.privacy.models import DeletionLog, ErasedAddress, LegalHold, PrivacyRequest
 from vefa.privacy.subjects import address_hash
 
 if TYPE_CHECKING:
@@ -64,20 +64,8 @@ def address_was_erased(address: str) -> bool:
     """Whether an e-mail address or phone number (E.164) belonged to an erased person.
 
     For importers and senders: the address itself is not stored anywhere, only its keyed
-    hash in the deletion log and in the marketing suppression that replaced it.
+    hash (here, in the deletion log and in the marketing suppression that replaced it).
     """
-    if not isinstance(address, str) or not address.strip():
+    if not isinstance(address, str) or not address.strip() or len(address) > 1000:
         return False
-    digest = address_hash(address)
-    from django.db.models import Q
-
-    from vefa.marketing.models import Suppression
-
-    if Suppression.objects.filter(address="erased:" + digest[:40]).exists():
-        return True
-    return any(
-        digest in (hashes or [])
-        for hashes in DeletionLog.objects.filter(~Q(identifier_hashes=[])).values_list(
-            "identifier_hashes", flat=True
-        )[:10000]
-    )
+    return ErasedAddress.objects.filter(digest=address_hash(address)).exists()

@@ -22,7 +22,7 @@ from vefa.platform.models import Job
 from vefa.privacy import discovery, scrub
 from vefa.privacy.choices import RequestKind, RequestStatus, SubjectKind
 from vefa.privacy.export import write_export
-from vefa.privacy.models import DUE_DAYS, DeletionLog, LegalHold, PrivacyRequest
+from vefa.privacy.models import DUE_DAYS, DeletionLog, ErasedAddress, LegalHold, PrivacyRequest
 from vefa.privacy.subjects import (
     address_hash,
     identifiers_of,
@@ -560,6 +560,10 @@ def _erase(actor: User | None, subject_kind: str, subject: Any) -> DeletionLog:
         identifier_hashes=sorted(address_hash(a) for a in ids.addresses()),
         counts=counts,
         files_removed=files_removed,
+    )
+    ErasedAddress.objects.bulk_create(
+        [ErasedAddress(digest=d, deletion_log=log) for d in log.identifier_hashes],
+        ignore_conflicts=True,
     )
     PrivacyRequest.objects.filter(
         subject_kind=subject_kind, subject_id=subject.pk, kind=RequestKind.ERASURE
