@@ -249,3 +249,25 @@ def test_cap_holds_when_another_campaign_claims_between_judging_and_sending(
     assert [m.to[0] for m in mail.outbox] == ["c2@example.com"]
     capped = CampaignRecipient.objects.get(campaign=second, customer=shared)
     assert capped.claimed_at is None and "1" in capped.reason
+
+
+@override_settings(EMAIL_BACKEND=LOCMEM)
+def test_an_erased_persons_address_is_never_mailed_again(marketer, template, rules):
+    """Erasure keeps only a keyed hash of a suppressed address; the same address brought
+    back (a new customer, an import) is still suppressed."""
+    from vefa.marketing.selectors.sending import erased_form
+
+    Suppression.objects.create(
+        channel="email", address=erased_form("c1@example.com"), reason="unsubscribed"
+    )
+    back = customer_with_consent(1)
+    other = customer_with_consent(2)
+    campaign = make_campaign(marketer, template, [back, other])
+    campaign_launch(actor=marketer, campaign_id=campaign.pk)
+    statuses = dict(
+        CampaignRecipient.objects.filter(campaign=campaign).values_list("customer_id", "status")
+    )
+    assert statuses[back.pk] == RecipientStatus.SUPPRESSED
+    assert statuses[other.pk] == RecipientStatus.SENT
+    assert [m.to[0] for m in mail.outbox] == ["c2@example.com"]
+    assert "c1@example.com" not in erased_form("c1@example.com")

@@ -137,16 +137,27 @@ def addresses_for(customers: Sequence[Customer], channel: str) -> dict[int, str]
     return found
 
 
+def erased_form(address: str) -> str:
+    """How the suppression of an erased person's address is stored: only a keyed hash of
+    it (``vefa.privacy``), so an address brought back later (an import, a new sign-up) is
+    still never sent to."""
+    from vefa.privacy.subjects import address_hash
+
+    return "erased:" + address_hash(address)[:40]
+
+
 def suppressed_addresses(channel: str, addresses: Iterable[str]) -> set[str]:
     values = [a for a in set(addresses) if a]
     if not values or channel == CampaignChannel.LETTER:
         return set()
     limit = marketing_settings().soft_bounce_limit
-    return set(
-        Suppression.objects.filter(channel=channel, address__in=values)
+    erased = {erased_form(a): a for a in values}
+    found = (
+        Suppression.objects.filter(channel=channel, address__in=[*values, *erased])
         .exclude(reason=SuppressionReason.SOFT_BOUNCES, soft_bounces__lt=limit)
         .values_list("address", flat=True)
     )
+    return {erased.get(address, address) for address in found}
 
 
 def recent_counts(
