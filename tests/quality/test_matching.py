@@ -198,3 +198,9 @@ def test_same_email_name_at_another_domain():
     result = score(typed, stored)
     assert "same_email_name" in {r.code for r in result.reasons}
     assert result.score == 90
+
+
+def test_a_typo_in_the_first_letters_of_one_word_still_shares_a_key():
+    typed = set(blocking_keys(profile_of(first_name="Miica", last_name="PETRLU")))
+    stored = set(blocking_keys(profile_of(first_name="Milica", last_name="Petrlu")))
+    assert typed & stored == {"i:petrlu m"}

@@ -16,6 +16,7 @@ records are scored however large the database grows. Each key has a prefix namin
 ``n:``      the folded, Latin name tokens in sorted order (word order does not matter)
 ``k:``      the skeletons of the name tokens, sorted (vowel typos, transliteration)
 ``f:``      the first three letters of each name token, sorted (typos after the third)
+``i:``      one name token whole and the initials of the others (a typo in the others)
 ``e:``      the normalised e-mail address
 ``l:``      the e-mail's local part without ``+tag`` and dots (the domain mistyped)
 ``p:``      the phone number's E.164 digits
@@ -236,6 +237,11 @@ def blocking_keys(profile: Profile) -> list[str]:
             keys.append("k:" + " ".join(skeletons))
         if len(words) >= 2:
             keys.append("f:" + " ".join(sorted(w[:3] for w in words)))
+        if 2 <= len(words) <= 3:
+            # One word whole and the others' initials: a typo anywhere in the other words.
+            for k, word in enumerate(words):
+                initials = "".join(sorted(w[0] for n, w in enumerate(words) if n != k))
+                keys.append(f"i:{word} {initials}")
     return list(dict.fromkeys(_cut(k) for k in keys))
 
 
