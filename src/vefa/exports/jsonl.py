@@ -157,8 +157,13 @@ def _flush(ordered: list[type[models.Model]]) -> None:
         flush = connection.ops.sql_flush(
             no_style(), tables, reset_sequences=True, allow_cascade=True
         )
+        if connection.vendor == "postgresql":
+            # Checks still pending in this transaction would block TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for sql in flush:
             cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def import_all(
