@@ -138,3 +138,14 @@ def test_a_broken_reference_rolls_everything_back(data):
     with pytest.raises(Exception):  # noqa: B017 - the database's integrity error
         jsonl.import_all(iter(broken), flush=True)
     assert Customer.objects.count() == count
+
+
+def test_the_vefa_command_knows_export_all(data, tmp_path, monkeypatch):
+    from vefa import cli
+
+    target = tmp_path / "cli.jsonl"
+    monkeypatch.setattr(cli, "ensure_data_dir", lambda: tmp_path)
+    assert cli._run(["export-all", "--out", str(target)]) == 0
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["format"] == "vefa-jsonl"
+    assert any('"model": "customers.customer"' in line for line in lines)
