@@ -43,7 +43,40 @@ def make_record(policy: str, *, owner, team):
         return make_service_record(policy, owner=owner, team=team)
     if policy.startswith("marketing."):
         return make_marketing_record(policy, owner=owner, team=team)
+    if policy in DATA_POLICIES:
+        return make_data_record(policy, owner=owner, team=team)
     raise AssertionError(policy)
+
+
+DATA_POLICIES = ("imports.importrun", "exports.export", "dedupe.cluster")
+
+
+def make_data_record(policy: str, *, owner, team):
+    """An import run (owner and team), an export (owner only) or a duplicate cluster (the
+    person who reviewed it)."""
+    n = next(_counter)
+    if policy == "imports.importrun":
+        from vefa.imports.models import ImportRun
+
+        return ImportRun.objects.create(
+            entity="customers",
+            file_name=f"list-{n}.csv",
+            file_path=f"imports/list-{n}.csv",
+            file_kind="csv",
+            file_hash=f"{n:064d}",
+            owner=owner,
+            team=team,
+        )
+    if policy == "exports.export":
+        from vefa.exports.models import Export
+
+        return Export.objects.create(owner=owner, entity="customers")
+    from vefa.dedupe.models import DedupeRun, DuplicateCluster
+
+    run = DedupeRun.objects.create(created_by=owner)
+    return DuplicateCluster.objects.create(
+        run=run, probability=0.97, size=2, key=f"{n},{n + 1}", reviewed_by=owner
+    )
 
 
 def make_marketing_record(policy: str, *, owner, team):

@@ -11,6 +11,9 @@ from vefa.accounts import access
 from vefa.accounts.access import POLICIES, can, can_create, explain, restrict, scope_for
 from vefa.accounts.choices import Role, Scope
 from vefa.customers.models import Address, Customer, Lead
+from vefa.dedupe.models import DuplicateCluster
+from vefa.exports.models import Export
+from vefa.imports.models import ImportRun
 from vefa.interactions.models import Activity, Interaction
 from vefa.marketing.models import Campaign, Journey, LoyaltyProgram, Segment
 from vefa.sales.models import Contract, Opportunity, Order, Product, Quote, SalesTarget
@@ -36,6 +39,9 @@ MODELS = {
     "marketing.campaign": Campaign,
     "marketing.journey": Journey,
     "marketing.settings": LoyaltyProgram,
+    "imports.importrun": ImportRun,
+    "exports.export": Export,
+    "dedupe.cluster": DuplicateCluster,
 }
 RELATIONS = ("own", "team", "other")
 

@@ -68,8 +68,12 @@ def spark_session() -> Any:
             # py4j logs every connection at INFO, also while the interpreter shuts down.
             logging.getLogger("py4j").setLevel(logging.WARNING)
 
+            builder = SparkSession.builder
+            jars = _shared_jars()
+            if jars:
+                builder = builder.config("spark.jars", jars)
             _spark_session = (
-                SparkSession.builder.master("local[2]")
+                builder.master("local[2]")
                 .appName("vefa-analytics")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.session.timeZone", "UTC")
@@ -79,6 +83,17 @@ def spark_session() -> Any:
             )
             _spark_session.sparkContext.setLogLevel("ERROR")
         return _spark_session
+
+
+def _shared_jars() -> str:
+    """Jars every local Spark session of the process carries. The session is one per process
+    (``getOrCreate``), whoever starts it first: the duplicate search (``vefa.dedupe``) needs
+    Splink's string similarity functions in it too."""
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        return ""
+    return str(similarity_jar_location())
 
 
 class Engine:
