@@ -91,9 +91,9 @@ def test_check_needs_sign_in_and_post(admin_user):
         (Role.ADMIN, 200),
         (Role.SALES_MANAGER, 200),
         (Role.MARKETER, 200),
-        (Role.SALES_REP, 403),
-        (Role.SERVICE_AGENT, 403),
-        (Role.READ_ONLY, 403),
+        (Role.SALES_REP, 404),
+        (Role.SERVICE_AGENT, 404),
+        (Role.READ_ONLY, 404),
     ],
 )
 def test_dashboard_for_each_role(team, role, status):

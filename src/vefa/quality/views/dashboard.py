@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import translation
@@ -53,7 +52,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         board = selectors.quality_dashboard(actor=request.user)  # type: ignore[arg-type]
     except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
+        # Like every page a role may not open: not found, never "forbidden".
+        raise Http404(exc.message) from exc
     figures = board["figures"]
     total = figures["total"]
     list_url = reverse("customers:list")
