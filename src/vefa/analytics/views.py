@@ -47,6 +47,7 @@ from vefa.analytics import charts, selectors, services
 from vefa.analytics.engine import month_from_number
 from vefa.analytics.models import AnalyticsSettings, Refresh
 from vefa.common.errors import NotFound, PermissionDenied, ValidationFailed
+from vefa.common.text import formula_safe as text_cell
 from vefa.platform.models import Job
 
 if TYPE_CHECKING:
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
 
 # Cells of a CSV that a spreadsheet would read as a formula (or as a command) start with
 # one of these; such a cell gets a leading apostrophe.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_FILTERS_TEXT = 2_000
 COHORTS_SHOWN = 24
 RULES_SHOWN = 25
@@ -728,10 +728,7 @@ def formula_safe(value: Any) -> str:
         return repr(round(value, 6))
     if isinstance(value, int | Decimal):
         return str(value)
-    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
-    if text.startswith(FORMULA_START):
-        text = "'" + text
-    return text
+    return text_cell(value.isoformat() if isinstance(value, datetime.date) else str(value))
 
 
 def panel_csv(panel: Panel) -> str:

@@ -58,3 +58,16 @@ def fold(value: str | None) -> str:
 def tokens(value: str | None) -> list[str]:
     """The folded words of ``value`` (letters and digits), for prefix search."""
     return [t for t in re.split(r"[^\w@.+-]+", fold(value)) if t]
+
+
+# A spreadsheet reads a cell beginning with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """``text`` as a spreadsheet shows it, never runs it: a leading apostrophe before a first
+    character that starts a formula. Every file Vefa writes for spreadsheets (exports, error
+    reports, print files, analytics tables) passes its text cells through this."""
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text

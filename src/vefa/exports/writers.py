@@ -15,8 +15,10 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
+from vefa.common.text import FORMULA_START, formula_safe
+
 BOM = "\ufeff"
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+DANGEROUS = FORMULA_START
 # XLSX cells hold at most this many characters.
 XLSX_MAX_CELL = 32767
 # Characters XML 1.0 cannot hold (XLSX is XML): dropped.
@@ -25,9 +27,7 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def safe_text(value: str) -> str:
     """``value`` with an apostrophe before a first character that starts a formula."""
-    if value and value[0] in DANGEROUS:
-        return "'" + value
-    return value
+    return formula_safe(value)
 
 
 def csv_cell(value: Any) -> Any:

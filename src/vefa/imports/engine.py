@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from vefa.common.errors import ValidationFailed
-from vefa.common.text import fold
+from vefa.common.text import fold, formula_safe
 from vefa.imports.entities.base import EntityAdapter, ImportContext, Outcome, Row, RowError
 from vefa.imports.models import ImportRowRecord, OnMatch
 
@@ -31,7 +31,6 @@ PREVIEW_ROWS = 20
 ERROR_HEADER = ("row", "column", "value", "reason")
 _NOT_WORD = re.compile(r"[\W_]+")
 # A value written to the error report may not start with these (spreadsheet formulas).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- headers and mapping ----------------------------------------------------------------------
@@ -305,10 +304,7 @@ RECORD_COLUMNS = (
 
 def safe_cell(value: str, limit: int = 500) -> str:
     """A value for a spreadsheet: short, and never read as a formula."""
-    text = str(value)[:limit]
-    if text.startswith(FORMULA_START):
-        text = "'" + text
-    return text
+    return formula_safe(str(value)[:limit])
 
 
 class ErrorReport:

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils.translation import gettext as _
 
+from vefa.common.text import formula_safe
 from vefa.marketing.rendering import RenderedMessage, setting_text
 
 logger = logging.getLogger(__name__)
@@ -375,15 +376,11 @@ LETTER_COLUMNS = (
     ("variant", _("variant")),
     ("reference", _("reference")),
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell_safe(value: Any) -> str:
     """Text a spreadsheet never runs as a formula (a leading ' before = + - @ tab CR)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return formula_safe("" if value is None else str(value))
 
 
 def letters_file(rows: Iterable[dict[str, Any]], *, file_format: str) -> bytes:
