@@ -29,6 +29,16 @@ def _allow_loopback(settings):
     settings.VEFA_WEBHOOKS_ALLOW_PRIVATE = True
 
 
+@pytest.fixture(autouse=True)
+def _fresh_watched_events():
+    """Each test starts and ends with no cached set of watched events."""
+    from vefa.integrations.services.delivery import forget_watched_events
+
+    forget_watched_events()
+    yield
+    forget_watched_events()
+
+
 @dataclass
 class Received:
     path: str

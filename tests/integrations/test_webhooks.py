@@ -453,8 +453,21 @@ def test_events_of_unwatched_records_cost_no_query(django_assert_num_queries, ad
 
     with django_assert_num_queries(0):
         deliveries_enqueue(DomainEvent("platform.tag.created", "platform.tag", 1))
+    # The first event reads which events are watched; later ones ask nothing while none is.
     with django_assert_num_queries(1):
         deliveries_enqueue(DomainEvent("customers.customer.created", "customers.customer", 1))
+    with django_assert_num_queries(0):
+        deliveries_enqueue(DomainEvent("customers.customer.created", "customers.customer", 2))
+        deliveries_enqueue(DomainEvent("sales.order.updated", "sales.order", 2))
+    # A webhook saved in this process is seen at once.
+    _hook(admin_user, "https://hooks.example.com/in")
+    from vefa.integrations.services.delivery import watched_events
+
+    with django_assert_num_queries(1):  # the watched set is read again
+        deliveries_enqueue(DomainEvent("customers.customer.updated", "customers.customer", 1))
+    assert watched_events() == {"customers.customer.created"}
+    with django_assert_num_queries(0):
+        deliveries_enqueue(DomainEvent("customers.customer.updated", "customers.customer", 1))
 
 
 def test_an_order_status_change_is_sent(admin_user, receiver, django_capture_on_commit_callbacks):

@@ -111,7 +111,14 @@ def _header(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     return values
 
 
+def _forget() -> None:
+    from vefa.integrations.services.delivery import forget_watched_events
+
+    forget_watched_events()
+
+
 def _write_rules(webhook: Webhook, rules: Sequence[Mapping[str, str]], actor: User) -> None:
+    _forget()
     for old in list(webhook.rules.all()):
         record_delete(old, actor=actor)
     for rule in rules:
@@ -134,6 +141,7 @@ def webhook_create(*, actor: User, data: Mapping[str, Any]) -> WebhookWithSecret
     with transaction.atomic():
         webhook = record_create(Webhook(secret=secret, **values), actor=actor)
         _write_rules(webhook, rules, actor)
+        _forget()
     return WebhookWithSecret(webhook=webhook, secret=secret)
 
 
@@ -161,6 +169,7 @@ def webhook_update(
         webhook = record_update(
             webhook, actor=actor, data=values, expected_version=expected_version
         )
+        _forget()
         if rules is not None:
             _write_rules(webhook, rules, actor)
             # The rules are part of the webhook: changing them makes a new version.
@@ -174,6 +183,7 @@ def webhook_delete(*, actor: User, webhook_id: Any) -> None:
     with transaction.atomic():
         webhook = get_visible(Webhook.objects.all(), actor=actor, pk=webhook_id)
         record_delete(webhook, actor=actor)
+        _forget()
 
 
 def webhook_rotate_secret(*, actor: User, webhook_id: Any) -> WebhookWithSecret:
