@@ -510,7 +510,7 @@ VCARD_TYPE = "text/vcard; charset=utf-8"
     response={200: str, **ERRORS},
     url_name="integrations_vcard_customer",
     openapi_extra={
-        "responses": {"200": {"content": {"text/vcard": {"schema": {"type": "string"}}}}}
+        "responses": {200: {"content": {"text/vcard": {"schema": {"type": "string"}}}}}
     },
 )
 def vcard_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -526,7 +526,7 @@ def vcard_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     response={200: str, **ERRORS},
     url_name="integrations_vcard_customers",
     openapi_extra={
-        "responses": {"200": {"content": {"text/vcard": {"schema": {"type": "string"}}}}}
+        "responses": {200: {"content": {"text/vcard": {"schema": {"type": "string"}}}}}
     },
 )
 def vcard_customers(request: HttpRequest) -> StreamingHttpResponse:
