@@ -307,8 +307,10 @@ def test_contracts_renew_through_the_renewals_pipeline(reads):
     assert {"active", "renewed", "expired", "draft"} <= set(
         contracts.values_list("status", flat=True)
     )
+    # Reminded 30 days (or more) before the renewal date, at 08:00: every contract renewing
+    # within 29 days has had its reminder, whatever the time of day.
     soon = contracts.filter(
-        status="active", renewal_date__range=(today, today + datetime.timedelta(30))
+        status="active", renewal_date__range=(today, today + datetime.timedelta(29))
     )
     assert soon.count() >= 8
     for contract in soon:

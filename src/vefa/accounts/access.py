@@ -252,6 +252,10 @@ POLICIES: dict[str, dict[str, tuple[Scope, Scope, Scope]]] = {
     },
 }
 
+# Policies of a person's own artefacts (the files they export): a change scope there lets
+# them keep their own things, it is no write access to the CRM's records.
+PERSONAL_POLICIES = frozenset({"exports.export"})
+
 Match = Literal["own", "team"] | None
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from vefa.accounts.access import POLICIES, scope_for
+from vefa.accounts.access import PERSONAL_POLICIES, POLICIES, scope_for
 from vefa.accounts.choices import Scope
 from vefa.common.errors import (
     Conflict,
@@ -74,7 +74,9 @@ def _require_admin(actor: User | None) -> None:
 
 def _may_write_anything(actor: User) -> bool:
     return actor.is_active and any(
-        scope_for(actor, key, "change") != Scope.NONE for key in POLICIES
+        scope_for(actor, key, "change") != Scope.NONE
+        for key in POLICIES
+        if key not in PERSONAL_POLICIES
     )
 
 
