@@ -509,9 +509,7 @@ VCARD_TYPE = "text/vcard; charset=utf-8"
     "/integrations/vcard/customers/{customer_id}",
     response={200: str, **ERRORS},
     url_name="integrations_vcard_customer",
-    openapi_extra={
-        "responses": {200: {"content": {"text/vcard": {"schema": {"type": "string"}}}}}
-    },
+    openapi_extra={"responses": {200: {"content": {"text/vcard": {"schema": {"type": "string"}}}}}},
 )
 def vcard_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     """One customer as a vCard 4.0."""
@@ -525,9 +523,7 @@ def vcard_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     "/integrations/vcard/customers",
     response={200: str, **ERRORS},
     url_name="integrations_vcard_customers",
-    openapi_extra={
-        "responses": {200: {"content": {"text/vcard": {"schema": {"type": "string"}}}}}
-    },
+    openapi_extra={"responses": {200: {"content": {"text/vcard": {"schema": {"type": "string"}}}}}},
 )
 def vcard_customers(request: HttpRequest) -> StreamingHttpResponse:
     """The customers matching the customer list's filters (query parameters), as one .vcf
