@@ -25,11 +25,16 @@ MAX_TERMS = 300
 MAX_QUERY_TERMS = 8
 MAX_QUERY_LENGTH = 200
 
+# Words folded and split into terms, remembered per process: enough for the names, cities and
+# phrases that repeat, small enough that a bulk import of unique e-mails and phone numbers
+# keeps its memory flat (each entry is a few hundred bytes).
+WORD_CACHE = 32_768
+
 _SPLIT = re.compile(r"[^\w@.+\-]+")
 _PARTS = re.compile(r"[@.+\-_]+")
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=WORD_CACHE)
 def _fold_word(word: str) -> str:
     return fold(word)
 
@@ -62,7 +67,7 @@ def _terms_of_word(word: str) -> tuple[str, ...]:
 
 
 # Words repeat a lot (names, cities, phrases), so their terms are cached.
-_cached_terms_of_word = lru_cache(maxsize=262_144)(_terms_of_word)
+_cached_terms_of_word = lru_cache(maxsize=WORD_CACHE)(_terms_of_word)
 
 
 def index_terms(*texts: str) -> list[str]:
