@@ -6,118 +6,321 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0007_customer_merge'),
-        ('platform', '0006_search_terms_by_model'),
+        ("customers", "0007_customer_merge"),
+        ("platform", "0006_search_terms_by_model"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DedupeRun',
+            name="DedupeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('engine', models.CharField(default='duckdb', max_length=10, verbose_name='engine')),
-                ('threshold', models.FloatField(default=0.9, verbose_name='threshold')),
-                ('parameters', models.JSONField(blank=True, default=dict, verbose_name='parameters')),
-                ('customers_count', models.PositiveIntegerField(default=0, verbose_name='customers')),
-                ('pairs_count', models.PositiveIntegerField(default=0, verbose_name='pairs')),
-                ('clusters_count', models.PositiveIntegerField(default=0, verbose_name='clusters')),
-                ('duplicates_count', models.PositiveIntegerField(default=0, verbose_name='customers in clusters')),
-                ('timings', models.JSONField(blank=True, default=dict, verbose_name='timings')),
-                ('message', models.TextField(blank=True, verbose_name='message')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='platform.job')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "engine",
+                    models.CharField(default="duckdb", max_length=10, verbose_name="engine"),
+                ),
+                ("threshold", models.FloatField(default=0.9, verbose_name="threshold")),
+                (
+                    "parameters",
+                    models.JSONField(blank=True, default=dict, verbose_name="parameters"),
+                ),
+                (
+                    "customers_count",
+                    models.PositiveIntegerField(default=0, verbose_name="customers"),
+                ),
+                ("pairs_count", models.PositiveIntegerField(default=0, verbose_name="pairs")),
+                ("clusters_count", models.PositiveIntegerField(default=0, verbose_name="clusters")),
+                (
+                    "duplicates_count",
+                    models.PositiveIntegerField(default=0, verbose_name="customers in clusters"),
+                ),
+                ("timings", models.JSONField(blank=True, default=dict, verbose_name="timings")),
+                ("message", models.TextField(blank=True, verbose_name="message")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="platform.job",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'duplicate search',
-                'verbose_name_plural': 'duplicate searches',
-                'ordering': ['-id'],
+                "verbose_name": "duplicate search",
+                "verbose_name_plural": "duplicate searches",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='DuplicateCluster',
+            name="DuplicateCluster",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('merged', 'Merged'), ('dismissed', 'Not duplicates'), ('superseded', 'Superseded')], default='open', max_length=10, verbose_name='status')),
-                ('probability', models.FloatField(verbose_name='match probability')),
-                ('size', models.PositiveSmallIntegerField(verbose_name='customers')),
-                ('key', models.CharField(max_length=400)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clusters', to='dedupe.deduperun')),
-                ('survivor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.customer', verbose_name='kept customer')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("merged", "Merged"),
+                            ("dismissed", "Not duplicates"),
+                            ("superseded", "Superseded"),
+                        ],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("probability", models.FloatField(verbose_name="match probability")),
+                ("size", models.PositiveSmallIntegerField(verbose_name="customers")),
+                ("key", models.CharField(max_length=400)),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="reviewed"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clusters",
+                        to="dedupe.deduperun",
+                    ),
+                ),
+                (
+                    "survivor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="kept customer",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'duplicate cluster',
-                'verbose_name_plural': 'duplicate clusters',
+                "verbose_name": "duplicate cluster",
+                "verbose_name_plural": "duplicate clusters",
             },
         ),
         migrations.CreateModel(
-            name='DismissedPair',
+            name="DismissedPair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer_high', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('customer_low', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('cluster', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='dedupe.duplicatecluster')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer_high",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "customer_low",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "cluster",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="dedupe.duplicatecluster",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pair that is not a duplicate',
-                'verbose_name_plural': 'pairs that are not duplicates',
+                "verbose_name": "pair that is not a duplicate",
+                "verbose_name_plural": "pairs that are not duplicates",
             },
         ),
         migrations.CreateModel(
-            name='ClusterMember',
+            name="ClusterMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('probability', models.FloatField(verbose_name='match probability')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='dedupe.duplicatecluster')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("probability", models.FloatField(verbose_name="match probability")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "cluster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="dedupe.duplicatecluster",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cluster member',
-                'verbose_name_plural': 'cluster members',
+                "verbose_name": "cluster member",
+                "verbose_name_plural": "cluster members",
             },
         ),
         migrations.AddIndex(
-            model_name='duplicatecluster',
-            index=models.Index(fields=['status', '-probability', 'id'], name='dedupe_cluster_review'),
+            model_name="duplicatecluster",
+            index=models.Index(
+                fields=["status", "-probability", "id"], name="dedupe_cluster_review"
+            ),
         ),
         migrations.AddIndex(
-            model_name='duplicatecluster',
-            index=models.Index(fields=['run', '-probability', 'id'], name='dedupe_cluster_run'),
+            model_name="duplicatecluster",
+            index=models.Index(fields=["run", "-probability", "id"], name="dedupe_cluster_run"),
         ),
         migrations.AddIndex(
-            model_name='duplicatecluster',
-            index=models.Index(fields=['key'], name='dedupe_cluster_key'),
+            model_name="duplicatecluster",
+            index=models.Index(fields=["key"], name="dedupe_cluster_key"),
         ),
         migrations.AddConstraint(
-            model_name='dismissedpair',
-            constraint=models.UniqueConstraint(fields=('customer_low', 'customer_high'), name='dedupe_dismissed_unique'),
+            model_name="dismissedpair",
+            constraint=models.UniqueConstraint(
+                fields=("customer_low", "customer_high"), name="dedupe_dismissed_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='clustermember',
-            index=models.Index(fields=['customer'], name='dedupe_member_customer'),
+            model_name="clustermember",
+            index=models.Index(fields=["customer"], name="dedupe_member_customer"),
         ),
         migrations.AddConstraint(
-            model_name='clustermember',
-            constraint=models.UniqueConstraint(fields=('cluster', 'customer'), name='dedupe_member_unique'),
+            model_name="clustermember",
+            constraint=models.UniqueConstraint(
+                fields=("cluster", "customer"), name="dedupe_member_unique"
+            ),
         ),
     ]
