@@ -81,6 +81,7 @@ from vefa.service.sla import BusinessClock
 SEED = 20_260_301
 TICKETS = 420
 RETURNS = 70
+KEEP_OPEN_EVERY = 8  # of the A customers' complaints older than five days
 NPS_AUDIENCE = 160
 DAY = datetime.timedelta(days=1)
 HOUR = datetime.timedelta(hours=1)
@@ -612,6 +613,7 @@ class ServiceDemo:
         self.setup = setup_tables(staff, self.today)
         self.agents = self._agents()
         self.tickets: list[dict[str, Any]] = []
+        self.old_a_complaints = 0
 
     def _agents(self) -> dict[int, list[int]]:
         """The people who answer each queue's tickets: the team's users (the service team's
@@ -744,13 +746,12 @@ class ServiceDemo:
         else:
             status = TicketStatus.CLOSED if age > 14 * DAY else TicketStatus.RESOLVED
         # A few old tickets are still open: the high-value complaints the dashboard lists.
-        if (
-            kind == TicketType.COMPLAINT
-            and value_class == "A"
-            and age > 5 * DAY
-            and rng.random() < 0.12
-        ):
-            status, resolved_at, reopened = TicketStatus.OPEN, None, False
+        # Every eighth such complaint, the first included, so that the list is never empty,
+        # whatever day the demo is loaded on (the random stream depends on the dates).
+        if kind == TicketType.COMPLAINT and value_class == "A" and age > 5 * DAY:
+            if self.old_a_complaints % KEEP_OPEN_EVERY == 0:
+                status, resolved_at, reopened = TicketStatus.OPEN, None, False
+            self.old_a_complaints += 1
         fr_breached = (first_at is None and self.now > fr_due) or bool(
             first_at and first_at > fr_due
         )
