@@ -39,3 +39,10 @@ def test_fold_is_idempotent(text):
 def test_fold_of_empty_is_empty():
     assert fold(None) == ""
     assert fold("   ") == ""
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_the_ascii_short_cut_folds_exactly_like_the_general_rules(text):
+    from vefa.common.text import _fold_any
+
+    assert fold(text) == _fold_any(text)

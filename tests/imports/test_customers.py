@@ -320,6 +320,63 @@ def test_undo_does_not_restore_records_changed_since(manager):
     assert Customer.objects.get(primary_email="ayse0@example.com").city == "Trabzon"
 
 
+def test_undo_goes_through_the_adapters_hooks(manager, monkeypatch):
+    from vefa.imports.entities.customers import CustomerAdapter
+
+    run_file(manager, csv_bytes(tr_rows(1), TR_HEADER))
+    run = run_file(
+        manager,
+        csv_bytes(
+            [["Ayşe Kaya", "ayse0@example.com", "", "Ankara", ""], *tr_rows(1, start=5)], TR_HEADER
+        ),
+    )
+    calls: list[tuple[str, object]] = []
+    created = CustomerAdapter.undo_created
+
+    def undo_created(self, object_type, ids, ctx):
+        calls.append((object_type, sorted(ids)))
+        return created(self, object_type, ids, ctx)
+
+    def undo_updated(self, object_type, pk, previous, ctx):
+        calls.append((object_type, pk))
+        return "Kept by this adapter."
+
+    monkeypatch.setattr(CustomerAdapter, "undo_created", undo_created)
+    monkeypatch.setattr(CustomerAdapter, "undo_updated", undo_updated)
+    result = services.undo_import(actor=manager, run_id=run.pk)
+    ayse = Customer.objects.get(primary_email="ayse0@example.com")
+    deletions = [object_type for object_type, ids in calls if isinstance(ids, list)]
+    assert ("customers.customer", ayse.pk) in calls
+    assert deletions == ["customers.contactpoint", "customers.customer"]  # children first
+    assert result.deleted == 1 and result.restored == 0
+    assert [p["reason"] for p in result.problems] == ["Kept by this adapter."]
+    assert ayse.city == "Ankara"
+
+
+def test_imported_customers_are_found_by_the_duplicate_check_until_undone(manager):
+    from vefa.quality.models import MatchKey, RecordKind
+    from vefa.quality.selectors import duplicate_check
+
+    run = run_file(manager, csv_bytes(tr_rows(3), TR_HEADER))
+    ayse = Customer.objects.get(primary_email="ayse1@example.com")
+    typed = {"first_name": "Ayse", "last_name": "Yilmaz1", "email": "AYSE1@example.com"}
+    assert [m.id for m in duplicate_check(actor=manager, data=typed).matches][:1] == [ayse.pk]
+    # An update through an import rewrites the keys (a new phone).
+    again = run_file(
+        manager,
+        csv_bytes([["Ayşe Yılmaz1", "ayse1@example.com", "+90 533 999 0000", "", ""]], TR_HEADER),
+    )
+    assert again.updated == 1
+    found = duplicate_check(actor=manager, data={"phone": "0533 999 00 00"}).matches
+    assert [m.id for m in found] == [ayse.pk]
+    services.undo_import(actor=manager, run_id=again.pk)
+    assert not duplicate_check(actor=manager, data={"phone": "0533 999 00 00"}).matches
+    assert not MatchKey.objects.filter(key="p:905339990000").exists()
+    services.undo_import(actor=manager, run_id=run.pk)
+    assert not MatchKey.objects.filter(kind=RecordKind.CUSTOMER).exists()
+    assert not duplicate_check(actor=manager, data=typed).matches
+
+
 def test_runs_are_hidden_from_others(manager, marketer, other_marketer, rep):
     run = run_file(marketer, csv_bytes(tr_rows(1), TR_HEADER), entity="leads")
     assert run.created == 1
@@ -351,3 +408,36 @@ def test_queries_per_batch_do_not_grow_with_rows(manager):
     assert Customer.objects.count() == 125
     # Multi-row inserts are chunked by the database's parameter limit; allow for that only.
     assert large <= small + 12, (small, large)
+
+
+def test_keys_of_new_customers_equal_the_keys_read_back(manager):
+    """The import writes a new customer's keys from the objects in hand; they are the keys
+    the duplicate check's own rebuild reads from the database."""
+    from vefa.quality.models import MatchKey, RecordKind
+    from vefa.quality.services import customer_keys_rebuild, new_customer_keys
+
+    rows = [
+        ["Ayşe Yılmaz", "ayse@example.com", "0532 111 22 33", "İzmir", "01.02.1990"],
+        ["Ђорђе Јовановић", "", "+381 64 123 4567", "Beograd", ""],
+        ["علی رضایی", "ali@example.ir", "", "", ""],
+    ]
+    run_file(manager, csv_bytes(rows, TR_HEADER))
+    organisation = run_file(
+        manager,
+        csv_bytes([["Acme A.Ş.", "1234567890", "info@acme.example"]], ["Şirket", "VKN", "E-posta"]),
+    )
+    assert organisation.created == 1
+    customers = list(Customer.objects.all())
+    keys = MatchKey.objects.filter(kind=RecordKind.CUSTOMER)
+
+    def written() -> set[tuple[int, str]]:
+        return set(keys.values_list("record_id", "key"))
+
+    from_import = written()
+    assert len({pk for pk, _k in from_import}) == 4
+    keys.delete()
+    assert new_customer_keys(customers) == len(from_import)
+    assert written() == from_import
+    keys.delete()
+    customer_keys_rebuild([c.pk for c in customers])
+    assert written() == from_import

@@ -37,8 +37,12 @@ def test_leads_import_match_and_undo(marketer):
     assert Lead.objects.get(pk=ali.pk).company_name == "Acme Holding"
     services.undo_import(actor=marketer, run_id=again.pk)
     assert Lead.objects.get(pk=ali.pk).company_name == "Acme"
+    from vefa.quality.models import MatchKey, RecordKind
+
+    assert MatchKey.objects.filter(kind=RecordKind.LEAD, record_id=ali.pk).exists()
     services.undo_import(actor=marketer, run_id=run.pk)
     assert Lead.objects.count() == 0
+    assert not MatchKey.objects.filter(kind=RecordKind.LEAD).exists()
 
 
 def test_contacts_link_to_organisations(manager):

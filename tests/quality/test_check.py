@@ -214,3 +214,38 @@ def test_a_check_takes_a_fixed_number_of_queries(
         with django_assert_max_num_queries(5):
             result = duplicate_check(actor=actor, data=data)
         assert len(result.matches) == 5
+
+
+def test_the_nightly_batch_finds_what_the_check_finds_one_by_one(create_customer, create_lead):
+    """``best_matches`` (a batch at once) gives each customer the best match the instant
+    check without access limits gives it alone: same record, same score."""
+    from vefa.customers.models import Customer
+    from vefa.quality.profiles import customer_profiles
+    from vefa.quality.selectors import best_matches, find_matches
+
+    people = [
+        ("Ayşe", "Yılmaz", "ayse@example.com", "0532 111 22 33"),
+        ("Ayse", "Yilmaz", "ayse@example.com", ""),
+        ("Ayşe", "Yilmazz", "", "0532 111 22 33"),
+        ("Milan", "Jovanović", "milan@firma.rs", ""),
+        ("Милан", "Јовановић", "", ""),
+        ("علی", "رضایی", "ali@example.ir", ""),
+        ("Zeynep", "Kaya", "", ""),
+    ]
+    ids = [
+        create_customer(first_name=f, last_name=last, email=e, phone=p).pk
+        for f, last, e, p in people
+    ]
+    create_lead(first_name="Ali", last_name="Rezaei", email="ali@example.ir")
+    create_lead(first_name="Zeynep", last_name="Kaya", company_name="Kaya Ltd.")
+    profiles = customer_profiles(Customer.objects.filter(pk__in=ids))
+    batch = best_matches({pk: profile for pk, (_c, profile) in profiles.items()})
+    assert set(batch) == set(ids)
+    found = 0
+    for pk, (_customer, profile) in profiles.items():
+        alone = find_matches(profile, actor=None, exclude_customer=pk, limit=1).matches
+        expected = (alone[0].kind, alone[0].id, alone[0].score) if alone else None
+        got = batch[pk]
+        assert ((got.kind, got.id, got.score) if got else None) == expected, pk
+        found += got is not None
+    assert found >= 5  # the test set does hold duplicates

@@ -35,16 +35,26 @@ _DIGITS.update({ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")})
 _DROP = re.compile("[\u064b-\u065f\u0670\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
 _TRANSLATE = str.maketrans({**{ord(k): v for k, v in _SINGLE.items()}, **_DIGITS})
+_CYRILLIC_TABLE = str.maketrans({ord(k): v for k, v in _CYRILLIC.items()})
 
 
 def fold(value: str | None) -> str:
     """Fold ``value`` for matching: lower case, no diacritics, unified script variants."""
     if not value:
         return ""
+    if value.isascii():
+        # Every rule below concerns letters, digits and marks outside ASCII, so plain ASCII
+        # (e-mail addresses, phone numbers, most codes) only needs lower case and spaces.
+        return _SPACES.sub(" ", value.lower()).strip()
+    return _fold_any(value)
+
+
+def _fold_any(value: str) -> str:
+    """``fold`` of any text, ASCII or not (``fold`` takes a short cut for ASCII)."""
     # Turkish capitals first: "İ".lower() would leave a combining dot behind.
     text = value.replace("İ", "i").replace("I", "i")
     text = text.lower()
-    text = "".join(_CYRILLIC.get(ch, ch) for ch in text)
+    text = text.translate(_CYRILLIC_TABLE)
     text = _DROP.sub("", text)
     text = text.translate(_TRANSLATE)
     text = unicodedata.normalize("NFKD", text)

@@ -1,6 +1,6 @@
 """Writes of the duplicate review: starting a run, running it, dismissing and merging a
-cluster. Each takes the actor, runs in one transaction, writes the change log and emits a
-domain event after commit."""
+cluster, following merges made elsewhere and their undo. Each takes the actor, runs in one
+transaction, writes the change log and emits a domain event after commit."""
 
 from __future__ import annotations
 
@@ -383,3 +383,55 @@ def clusters_sync_merged(customer_ids: list[int], actor: User | None = None) -> 
             )
             closed += 1
     return closed
+
+
+def clusters_sync_unmerged(
+    survivor_id: int, unmerged_ids: list[int], actor: User | None = None
+) -> int:
+    """Open again the merged clusters an undone customer merge had closed. Returns how many
+    were opened.
+
+    The undo puts every row the merge had moved back on its record, the cluster's member
+    rows too. A cluster is opened again when it was merged into ``survivor_id``, one of the
+    records the undo brought back is its member again, and at least two of its members are
+    not merged away: the mirror of ``clusters_sync_merged``. Clusters of merges that were
+    not undone keep their status.
+    """
+    from vefa.customers.models import Customer
+
+    if not unmerged_ids:
+        return 0
+    opened = 0
+    candidates = DuplicateCluster.objects.filter(
+        status=ClusterStatus.MERGED,
+        survivor_id=survivor_id,
+        members__customer_id__in=unmerged_ids,
+    ).distinct()
+    for cluster in candidates:
+        with transaction.atomic():
+            locked = _lock(cluster)
+            if locked.status != ClusterStatus.MERGED or locked.survivor_id != survivor_id:
+                continue
+            alive = Customer.objects.filter(
+                pk__in=locked.members.values("customer_id"), merged_into__isnull=True
+            ).count()
+            if alive < 2:
+                continue
+            before = snapshot(locked)
+            locked.status = ClusterStatus.OPEN
+            locked.survivor = None
+            locked.reviewed_by = None
+            locked.reviewed_at = None
+            locked.updated_by = actor
+            locked.version += 1
+            locked.save()
+            log_change(
+                actor=actor,
+                instance=locked,
+                action="updated",
+                before=before,
+                after=snapshot(locked),
+            )
+            _emit("dedupe.cluster.reopened", locked, actor, survivor=survivor_id)
+            opened += 1
+    return opened

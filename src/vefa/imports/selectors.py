@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from vefa.accounts.access import restrict
-from vefa.common.errors import NotFound
+from vefa.common.errors import NotFound, ValidationFailed
+from vefa.imports import readers
 from vefa.imports.models import ImportMapping, ImportRun
 
 if TYPE_CHECKING:
@@ -52,3 +54,17 @@ def mappings_for(actor: User, entity: str | None = None) -> QuerySet[ImportMappi
 def problems_of(run: ImportRun) -> list[dict[str, Any]]:
     """What undo could not do, as stored on the run."""
     return list(run.undo_problems or [])
+
+
+def sample_rows(run: ImportRun, count: int = 3) -> list[list[str]]:
+    """The first data rows of the file (for the mapping page's examples); [] if unreadable."""
+    if not default_storage.exists(run.file_path):
+        return []
+    layout = readers.Layout(kind=run.file_kind, encoding=run.encoding, delimiter=run.delimiter)
+    try:
+        with default_storage.open(run.file_path, "rb") as stream:
+            rows = readers.head(stream, layout, count + 5)[1:]
+    except (ValidationFailed, ValueError, OSError):
+        return []
+    rows = [r for r in rows if any(str(c).strip() for c in r)]
+    return [[str(c)[:120] for c in r] for r in rows[:count]]

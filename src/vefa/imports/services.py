@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -222,6 +220,51 @@ def _open_rows(run: ImportRun) -> tuple[IO[bytes], Iterator[list[str]]]:
 
 def _is_blank(cells: list[str]) -> bool:
     return not any(str(c).strip() for c in cells)
+
+
+def change_layout(*, actor: User, run_id: Any, encoding: str, delimiter: str) -> ImportRun:
+    """Set a not yet started CSV run's encoding and delimiter, read its header again with
+    them and map the columns afresh (the source's saved mapping first, else automatically):
+    the wizard's correction of a wrongly detected layout."""
+    if encoding not in readers.ENCODING_LABELS:
+        raise _invalid("encoding", _("Choose one of the listed encodings."))
+    if delimiter not in readers.DELIMITERS:
+        raise _invalid("delimiter", _("Choose one of the listed delimiters."))
+    with transaction.atomic():
+        run = _run_for_change(actor, run_id)
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != RunStatus.UPLOADED:
+            raise _invalid("status", _("This import has started already."))
+        if run.file_kind != "csv":
+            raise _invalid("encoding", _("Only a CSV file has an encoding and a delimiter."))
+        if not default_storage.exists(run.file_path):
+            raise NotFound(_("The uploaded file is gone."))
+        layout = readers.Layout(kind="csv", encoding=encoding, delimiter=delimiter)
+        with default_storage.open(run.file_path, "rb") as stream:
+            first = next(iter(readers.read_rows(stream, layout)), None)
+        if not first or not any(str(c).strip() for c in first):
+            raise _invalid("file", _("The first row must name the columns."))
+        if len(first) > MAX_COLUMNS:
+            raise _invalid("file", _("At most %(n)d columns.") % {"n": MAX_COLUMNS})
+        headers = eng.clean_headers(first)
+        adapter = adapter_for(run.entity)
+        mapping = saved_mapping(adapter.entity, run.source, headers)
+        run.encoding = encoding
+        run.delimiter = delimiter
+        run.headers = headers
+        run.columns = dict(mapping.columns) if mapping else eng.auto_map(adapter, headers)
+        run.updated_by = actor
+        run.save(
+            update_fields=[
+                "encoding",
+                "delimiter",
+                "headers",
+                "columns",
+                "updated_by",
+                "updated_at",
+            ]
+        )
+    return run
 
 
 def preview(
@@ -547,8 +590,6 @@ def undo_import(*, actor: User, run_id: Any) -> UndoResult:
     updated record changed again after the import is not restored; each is listed in
     ``problems`` (and on the run) instead.
     """
-    from vefa.imports.entities.customers import changelog_rows
-
     run = _run_for_change(actor, run_id, action="delete")
     adapter = adapter_for(run.entity)
     deleted = restored = 0
@@ -560,33 +601,25 @@ def undo_import(*, actor: User, run_id: Any) -> UndoResult:
         ctx = ImportContext(actor=actor, run=run)
         records = list(run.row_records.order_by("-id"))
         done: list[int] = []
-        finished = run.finished_at or timezone.now()
         # Restore updated fields first (newest first), then delete what was created.
         for record in records:
             if record.action != RowAction.UPDATED:
                 continue
-            model = apps.get_model(record.object_type)
-            obj = model._default_manager.filter(pk=record.object_id).first()
-            if obj is None:
-                done.append(record.pk)
-                continue
-            changed_at = getattr(obj, "updated_at", None)
-            if changed_at is not None and changed_at > finished:
+            undone = adapter.undo_updated(
+                record.object_type, record.object_id, record.previous, ctx
+            )
+            if isinstance(undone, str):
                 problems.append(
                     {
                         "row": record.row,
                         "object": record.object_type,
                         "id": record.object_id,
-                        "reason": _("Changed again after the import; not restored."),
+                        "reason": undone,
                     }
                 )
                 continue
-            values = _restore_values(model, record.previous)
-            after = {k: getattr(obj, k, None) for k in record.previous}
-            model._default_manager.filter(pk=record.object_id).update(**values)
-            changelog_rows(ctx, [obj], "update", [(_json(after), record.previous)])
             done.append(record.pk)
-            restored += 1
+            restored += int(undone)
         created: dict[str, list[ImportRowRecord]] = {}
         for record in records:
             if record.action == RowAction.CREATED:
@@ -598,7 +631,6 @@ def undo_import(*, actor: User, run_id: Any) -> UndoResult:
             blocked_main = adapter.undo_blockers(main, [r.object_id for r in created[main]])
         blocked_rows = {r.row for r in created.get(main, []) if r.object_id in blocked_main}
         for object_type in order:
-            model = apps.get_model(object_type)
             ids = []
             for record in created[object_type]:
                 if object_type != main and record.row in blocked_rows:
@@ -618,13 +650,9 @@ def undo_import(*, actor: User, run_id: Any) -> UndoResult:
                 done.append(record.pk)
             if not ids:
                 continue
-            objects = list(model._default_manager.filter(pk__in=ids))
-            if objects:
-                changelog_rows(ctx, objects, "delete", [(None, None)] * len(objects))
-                model._default_manager.filter(pk__in=[o.pk for o in objects]).delete()
-                if object_type == main:
-                    deleted += len(objects)
-                _unindex_soon(object_type, [o.pk for o in objects])
+            gone = adapter.undo_created(object_type, ids, ctx)
+            if object_type == main:
+                deleted += gone
         ImportRowRecord.objects.filter(pk__in=done).delete()
         run.status = RunStatus.PARTLY_UNDONE if problems else RunStatus.UNDONE
         run.undone_at = timezone.now()
@@ -641,34 +669,6 @@ def undo_import(*, actor: User, run_id: Any) -> UndoResult:
             )
         )
     return UndoResult(run=run, deleted=deleted, restored=restored, problems=problems)
-
-
-def _json(values: dict[str, Any]) -> dict[str, Any]:
-    from vefa.imports.entities.customers import jsonable
-
-    return {k: jsonable(v) for k, v in values.items()}
-
-
-def _restore_values(model: Any, previous: dict[str, Any]) -> dict[str, Any]:
-    """Field values from their JSON form (dates and decimals back to Python)."""
-    values: dict[str, Any] = {}
-    for name, raw in previous.items():
-        try:
-            model_field = model._meta.get_field(name.removesuffix("_id"))
-        except FieldDoesNotExist:
-            continue
-        attname = model_field.attname if name.endswith("_id") else name
-        values[attname] = raw if raw is None else model_field.to_python(raw)
-    values["updated_at"] = timezone.now()
-    return values
-
-
-def _unindex_soon(label: str, ids: list[int]) -> None:
-    from vefa.platform.search.indexer import index_records
-    from vefa.platform.search.registry import labels
-
-    if label in set(labels()):
-        transaction.on_commit(lambda: index_records(label, ids))
 
 
 def restrict_runs(actor: User) -> Any:

@@ -17,9 +17,12 @@ def keep_search_index_current(event: DomainEvent) -> None:
     if not verb or label not in registry.registered():
         return
     changed = event.payload.get("changed") or []
+    object_id = int(event.object_id)
     indexer.on_record_changed(
         label,
         verb,
-        int(event.object_id),
+        object_id,
         [str(c) for c in changed] if isinstance(changed, list) else [],
+        # The first event of a record in a commit indexes it as the commit left it.
+        index=event.first_in_commit("search", label, object_id),
     )

@@ -158,28 +158,44 @@ def reason_label(reason: Reason) -> str:
     return labels.get(reason.code, reason.code)
 
 
-def _candidates(keys: list[str]) -> tuple[set[int], set[int]]:
-    """The records sharing a key, at most ``PER_KEY`` per key, in one query.
-
-    Each key is its own limited range read of the ``(key, kind, record_id)`` index; the
-    reads are joined with ``UNION ALL`` (wrapped as subqueries, which SQLite and PostgreSQL
-    both allow to carry their own ``LIMIT``).
-    """
-    table = connection.ops.quote_name(MatchKey._meta.db_table)
-    column = connection.ops.quote_name("key")
-    # Only the table name and the limit (constants) are written in; the keys are parameters.
-    part = (
-        f"SELECT * FROM (SELECT kind, record_id FROM {table} "  # noqa: S608
-        f"WHERE {column} = %s LIMIT {int(PER_KEY)})"
-    )
-    sql = " UNION ALL ".join(f"{part} AS k{n}" for n in range(len(keys)))
+def _split(
+    found: Mapping[str, list[tuple[str, int]]], keys: list[str]
+) -> tuple[set[int], set[int]]:
+    """The customers and leads ``found`` holds for ``keys``."""
     customers: set[int] = set()
     leads: set[int] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, keys)
-        for kind, record_id in cursor.fetchall():
-            (customers if kind == RecordKind.CUSTOMER else leads).add(int(record_id))
+    for key in keys:
+        for kind, record_id in found.get(key, ()):
+            (customers if kind == RecordKind.CUSTOMER else leads).add(record_id)
     return customers, leads
+
+
+def _candidates(keys: list[str]) -> tuple[set[int], set[int]]:
+    """The customers and leads sharing a key, at most ``PER_KEY`` per key."""
+    return _split(_candidates_by_key(keys), keys)
+
+
+def _scored(
+    profile: Profile,
+    customers: Mapping[int, tuple[Customer, Profile]],
+    leads: Mapping[int, tuple[Lead, Profile]],
+    threshold: int,
+) -> list[Match]:
+    """The stored records scoring at least ``threshold`` against ``profile``."""
+    matches: list[Match] = []
+    for pk, (customer, stored) in customers.items():
+        result = score(profile, stored)
+        if result.score >= threshold:
+            url = customer.get_absolute_url()
+            matches.append(
+                Match("customer", pk, customer.display_name, url, result.score, result.reasons)
+            )
+    for pk, (lead, stored) in leads.items():
+        result = score(profile, stored)
+        if result.score >= threshold:
+            url = lead.get_absolute_url()
+            matches.append(Match("lead", pk, str(lead), url, result.score, result.reasons))
+    return matches
 
 
 def find_matches(
@@ -208,23 +224,80 @@ def find_matches(
     if actor is not None:
         customers = restrict(customers, actor, "view")
         leads = restrict(leads, actor, "view")
-    matches: list[Match] = []
-    if customer_ids:
-        for pk, (customer, stored) in customer_profiles(customers).items():
-            result = score(profile, stored)
-            if result.score >= threshold:
-                url = customer.get_absolute_url()
-                matches.append(
-                    Match("customer", pk, customer.display_name, url, result.score, result.reasons)
-                )
-    if lead_ids:
-        for pk, (lead, stored) in lead_profiles(leads).items():
-            result = score(profile, stored)
-            if result.score >= threshold:
-                url = lead.get_absolute_url()
-                matches.append(Match("lead", pk, str(lead), url, result.score, result.reasons))
+    matches = _scored(
+        profile,
+        customer_profiles(customers) if customer_ids else {},
+        lead_profiles(leads) if lead_ids else {},
+        threshold,
+    )
     matches.sort(key=lambda m: (-m.score, m.kind, m.id))
     return CheckResult(matches=matches[:limit], keys=len(keys))
+
+
+# SQLite allows 500 terms in one compound SELECT; a batch's keys are read in parts of this.
+KEYS_PER_QUERY = 400
+
+
+def _candidates_by_key(keys: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """``{key: [(kind, record id), …]}``, at most ``PER_KEY`` per key: one limited read of
+    the ``(key, kind, record_id)`` index per key, joined with ``UNION ALL`` (wrapped as
+    subqueries, which SQLite and PostgreSQL both allow to carry their own ``LIMIT``), one
+    query per ``KEYS_PER_QUERY`` keys."""
+    table = connection.ops.quote_name(MatchKey._meta.db_table)
+    column = connection.ops.quote_name("key")
+    # Only the table name and the limit (constants) are written in; the keys are parameters.
+    part = (
+        f"SELECT * FROM (SELECT {column}, kind, record_id FROM {table} "  # noqa: S608
+        f"WHERE {column} = %s LIMIT {int(PER_KEY)})"
+    )
+    found: dict[str, list[tuple[str, int]]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            cursor.execute(" UNION ALL ".join(f"{part} AS k{n}" for n in range(len(chunk))), chunk)
+            for key, kind, record_id in cursor.fetchall():
+                found.setdefault(key, []).append((kind, int(record_id)))
+    return found
+
+
+def best_matches(
+    profiles: Mapping[int, Profile], *, threshold: int = SHOW_THRESHOLD
+) -> dict[int, Match | None]:
+    """For each customer of ``profiles`` (by id) its best match among every other record:
+    what ``find_matches(profile, actor=None, exclude_customer=pk, limit=1)`` gives, for a
+    whole batch of customers in a handful of queries (the nightly check)."""
+    keys_of = {pk: blocking_keys(profile) for pk, profile in profiles.items()}
+    found = _candidates_by_key(sorted({k for keys in keys_of.values() for k in keys}))
+    wanted = {pk: _split(found, keys) for pk, keys in keys_of.items()}
+    for pk, (customers, _leads) in wanted.items():
+        customers.discard(pk)
+    every_customer = sorted({c for customers, _l in wanted.values() for c in customers})
+    every_lead = sorted({x for _c, leads in wanted.values() for x in leads})
+    stored_customers: dict[int, tuple[Customer, Profile]] = {}
+    stored_leads: dict[int, tuple[Lead, Profile]] = {}
+    for start in range(0, max(len(every_customer), len(every_lead)), 5000):
+        part = slice(start, start + 5000)
+        stored_customers.update(
+            customer_profiles(
+                Customer.objects.filter(pk__in=every_customer[part], merged_into__isnull=True)
+            )
+        )
+        stored_leads.update(
+            lead_profiles(
+                Lead.objects.filter(pk__in=every_lead[part]).exclude(status=LeadStatus.CONVERTED)
+            )
+        )
+    best: dict[int, Match | None] = {}
+    for pk, profile in profiles.items():
+        customers, leads = wanted[pk]
+        matches = _scored(
+            profile,
+            {c: stored_customers[c] for c in customers if c in stored_customers},
+            {x: stored_leads[x] for x in leads if x in stored_leads},
+            threshold,
+        )
+        best[pk] = min(matches, key=lambda m: (-m.score, m.kind, m.id)) if matches else None
+    return best
 
 
 def duplicate_check(*, actor: User, data: Mapping[str, Any]) -> CheckResult:

@@ -9,16 +9,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from vefa.common.events import DomainEvent, emit
 from vefa.customers.models import Customer, Lead
 from vefa.customers.normalize import normalize_email, normalize_phone
-from vefa.quality.issues import SHOW_THRESHOLD
 from vefa.quality.matching import blocking_keys
 from vefa.quality.models import CustomerFinding, MatchKey, QualitySnapshot, RecordKind
-from vefa.quality.profiles import customer_profiles, lead_profiles
+from vefa.quality.profiles import customer_profile, customer_profiles, lead_profiles
 
 BATCH = 1000
 
@@ -48,6 +47,29 @@ def customer_keys_rebuild(customer_ids: Iterable[int]) -> int:
     return written
 
 
+def new_customer_keys(customers: Iterable[Customer]) -> int:
+    """Write the keys of customers just created in bulk, computed from the objects in hand:
+    a new customer's only contact points are its primary e-mail and phone and it has no
+    address yet, so this gives what ``customer_keys_rebuild`` would, without reading the
+    customers back (an import's batches)."""
+    rows = [
+        (RecordKind.CUSTOMER.value, int(c.pk), key)
+        for c in customers
+        if c.merged_into_id is None
+        for key in blocking_keys(customer_profile(c))
+    ]
+    if rows:
+        table = connection.ops.quote_name(MatchKey._meta.db_table)
+        with connection.cursor() as cursor:
+            # The table name is the model's; every value is a parameter.
+            cursor.executemany(
+                f"INSERT INTO {table} (kind, record_id, {connection.ops.quote_name('key')}) "  # noqa: S608
+                "VALUES (%s, %s, %s)",
+                rows,
+            )
+    return len(rows)
+
+
 def lead_keys_rebuild(lead_ids: Iterable[int]) -> int:
     """Write the blocking keys of these leads again (none for a converted or deleted one)."""
     from vefa.customers.choices import LeadStatus
@@ -70,6 +92,13 @@ def lead_keys_rebuild(lead_ids: Iterable[int]) -> int:
 
 def keys_forget(kind: str, record_id: int) -> None:
     MatchKey.objects.filter(kind=kind, record_id=record_id).delete()
+
+
+def keys_forget_many(kind: str, record_ids: Iterable[int]) -> None:
+    """Drop the keys of records deleted in bulk (an import undone)."""
+    ids = list(record_ids)
+    for start in range(0, len(ids), BATCH):
+        MatchKey.objects.filter(kind=kind, record_id__in=ids[start : start + BATCH]).delete()
 
 
 def _invalid_email(value: str) -> bool:
@@ -96,17 +125,16 @@ def findings_refresh(customer_ids: Sequence[int]) -> int:
     """Check these customers again: invalid e-mail or phone, and the best duplicate score
     against every other record (the instant check without access limits). Returns how many
     have a finding."""
-    from vefa.quality.selectors import find_matches
+    from vefa.quality.selectors import best_matches
 
     ids = list(customer_ids)
     findings: list[CustomerFinding] = []
     now = timezone.now()
     profiles = customer_profiles(Customer.objects.filter(pk__in=ids, merged_into__isnull=True))
-    for pk, (customer, profile) in profiles.items():
-        result = find_matches(
-            profile, actor=None, exclude_customer=pk, threshold=SHOW_THRESHOLD, limit=1
-        )
-        best = result.matches[0] if result.matches else None
+    # The whole batch's candidates are read and scored together (a few queries per batch).
+    matches = best_matches({pk: profile for pk, (_c, profile) in profiles.items()})
+    for pk, (customer, _profile) in profiles.items():
+        best = matches[pk]
         finding = CustomerFinding(
             customer_id=pk,
             invalid_email=_invalid_email(customer.primary_email),

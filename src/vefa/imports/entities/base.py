@@ -40,9 +40,16 @@ and the methods (override what differs; the defaults work for a flat model):
 * ``update(rows, ctx)`` – update ``row.existing_id`` with ``row.values``; return one
   ``Outcome`` per row (``"updated"`` with ``records`` holding ``previous`` field values, or
   ``"unchanged"`` when nothing differed).
-* ``undo_created(object_type, ids, ctx)`` / ``undo_updated(object_type, pk, previous, ctx)``
-  – the defaults delete / restore field values; they return reasons for what they could
-  not undo.
+* ``undo_created(object_type, ids, ctx)`` – delete these created records (the engine has
+  already left out the ones ``undo_blockers`` names); the default writes a change-log row
+  per record, deletes them and takes them out of the search index; returns how many it
+  deleted.
+* ``undo_updated(object_type, pk, previous, ctx)`` – put back the ``previous`` field values
+  of one updated record; the default refuses (returns the reason as text) when the record
+  changed again after the import, returns ``False`` when it is gone and ``True`` when it
+  restored it, with a change-log row.
+* ``undo_blockers(object_type, ids)`` – ``{pk: reason}`` of created records that may not be
+  deleted because other records now point at them.
 
 ``ImportContext`` carries the actor, the run (``None`` in a preview), ``dry_run`` (preview:
 adapters must not write), ``match_key``, ``on_match``, ``now`` and the default phone region.
@@ -410,6 +417,44 @@ class EntityAdapter:
 
     # -- undo --------------------------------------------------------------------------------
 
+    def undo_created(self, object_type: str, ids: Sequence[int], ctx: ImportContext) -> int:
+        """Delete the created records ``ids`` of ``object_type``; returns how many."""
+        from django.apps import apps
+
+        from vefa.imports.entities.customers import changelog_rows
+
+        model = apps.get_model(object_type)
+        objects = list(model._default_manager.filter(pk__in=list(ids)))
+        if not objects:
+            return 0
+        changelog_rows(ctx, objects, "delete", [(None, None)] * len(objects))
+        model._default_manager.filter(pk__in=[o.pk for o in objects]).delete()
+        _unindex_soon(object_type, [o.pk for o in objects])
+        return len(objects)
+
+    def undo_updated(
+        self, object_type: str, pk: int, previous: dict[str, Any], ctx: ImportContext
+    ) -> bool | str:
+        """Restore ``previous`` on record ``pk``: ``True`` restored, ``False`` gone, or the
+        reason it is kept as it is."""
+        from django.apps import apps
+
+        from vefa.imports.entities.customers import changelog_rows, jsonable
+
+        model = apps.get_model(object_type)
+        obj = model._default_manager.filter(pk=pk).first()
+        if obj is None:
+            return False
+        finished = (ctx.run.finished_at if ctx.run is not None else None) or timezone.now()
+        changed_at = getattr(obj, "updated_at", None)
+        if changed_at is not None and changed_at > finished:
+            return _("Changed again after the import; not restored.")
+        values = _restore_values(model, previous)
+        after = {k: jsonable(getattr(obj, k, None)) for k in previous}
+        model._default_manager.filter(pk=pk).update(**values)
+        changelog_rows(ctx, [obj], "update", [(after, previous)])
+        return True
+
     def undo_blockers(self, object_type: str, ids: Iterable[int]) -> dict[int, str]:
         """Created records that have since gained related records (other than the ones
         created with them) and so cannot be deleted: ``{pk: reason}``."""
@@ -433,3 +478,30 @@ class EntityAdapter:
                         "what": related._meta.verbose_name_plural
                     }
         return blocked
+
+
+def _restore_values(model: Any, previous: dict[str, Any]) -> dict[str, Any]:
+    """Field values from their JSON form (dates and decimals back to Python)."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    values: dict[str, Any] = {}
+    for name, raw in previous.items():
+        try:
+            model_field = model._meta.get_field(name.removesuffix("_id"))
+        except FieldDoesNotExist:
+            continue
+        attname = model_field.attname if name.endswith("_id") else name
+        values[attname] = raw if raw is None else model_field.to_python(raw)
+    values["updated_at"] = timezone.now()
+    return values
+
+
+def _unindex_soon(label: str, ids: list[int]) -> None:
+    """Take records out of the search index when the transaction commits."""
+    from django.db import transaction
+
+    from vefa.platform.search.indexer import index_records
+    from vefa.platform.search.registry import labels
+
+    if label in set(labels()):
+        transaction.on_commit(lambda: index_records(label, ids))

@@ -22,6 +22,7 @@ from vefa.accounts.access import can, restrict
 from vefa.common.text import fold
 from vefa.customers.choices import CustomerKind, Gender, LifecycleStage, Source
 from vefa.customers.models import ContactPoint, Customer
+from vefa.imports.bulk import maker
 from vefa.imports.entities import register
 from vefa.imports.entities.base import (
     EntityAdapter,
@@ -225,6 +226,42 @@ def index_now(label: str, objects: Sequence[models.Model]) -> None:
     backends.upsert(rows)
 
 
+def quality_keys(label: str, ids: Sequence[int]) -> None:
+    """Write the duplicate check's blocking keys of customers or leads written in bulk."""
+    if not ids:
+        return
+    from vefa.quality.services import customer_keys_rebuild, lead_keys_rebuild
+
+    if label == CUSTOMER:
+        customer_keys_rebuild(ids)
+    else:
+        lead_keys_rebuild(ids)
+
+
+class DuplicateKeysFollowUndo(EntityAdapter):
+    """Undo keeps the duplicate check's keys of the adapter's main records true: the keys of
+    a deleted record go with it, a restored record's are written again (the bulk writes of
+    an import send no events the quality app could follow)."""
+
+    def undo_created(self, object_type: str, ids: Sequence[int], ctx: ImportContext) -> int:
+        gone = super().undo_created(object_type, ids, ctx)
+        if object_type == self.object_type():
+            from vefa.quality.models import RecordKind
+            from vefa.quality.services import keys_forget_many
+
+            kind = RecordKind.CUSTOMER if object_type == CUSTOMER else RecordKind.LEAD
+            keys_forget_many(kind, ids)
+        return gone
+
+    def undo_updated(
+        self, object_type: str, pk: int, previous: dict[str, Any], ctx: ImportContext
+    ) -> bool | str:
+        undone = super().undo_updated(object_type, pk, previous, ctx)
+        if undone is True and object_type == self.object_type():
+            quality_keys(object_type, [pk])
+        return undone
+
+
 def jsonable(value: Any) -> Any:
     if isinstance(value, datetime.date | datetime.datetime | datetime.time):
         return value.isoformat()
@@ -279,7 +316,7 @@ DIRECT = (
 )
 
 
-class CustomerAdapter(EntityAdapter):
+class CustomerAdapter(DuplicateKeysFollowUndo):
     entity = "customers"
     label = gettext_lazy("Customers")
     model = Customer
@@ -414,7 +451,7 @@ class CustomerAdapter(EntityAdapter):
             values.get("team_id", ctx.actor.team_id) if "owner_id" in values else ctx.actor.team_id
         )
         display = derive_display_name(kind, fields)[:300]
-        customer = Customer(
+        customer: Customer = maker(Customer).new(
             kind=kind,
             display_name=display,
             name_key=fold(display)[:300],
@@ -478,6 +515,10 @@ class CustomerAdapter(EntityAdapter):
         )
         index_now(CUSTOMER, customers)
         index_now(CONTACT_POINT, points)
+        # Bulk writes send no events: the duplicate check's keys are written here.
+        from vefa.quality.services import new_customer_keys
+
+        new_customer_keys(customers)
         return outcomes
 
     @staticmethod
@@ -502,7 +543,7 @@ class CustomerAdapter(EntityAdapter):
             if have is not None and (group, value) in have:
                 continue
             points.append(
-                ContactPoint(
+                maker(ContactPoint).new(
                     customer_id=customer.pk,
                     kind=kind,
                     value=row.raw.get(name, value)[:254],
@@ -600,7 +641,27 @@ class CustomerAdapter(EntityAdapter):
         if changed_objects:
             changelog_rows(ctx, changed_objects, "update", changes)
             index_soon(ctx, CUSTOMER, [c.pk for c in changed_objects])
+        quality_keys(
+            CUSTOMER, sorted({c.pk for c in changed_objects} | {p.customer_id for _o, p in points})
+        )
         return outcomes
+
+    # -- undo: the duplicate check's keys follow ---------------------------------------------
+
+    def undo_created(self, object_type: str, ids: Sequence[int], ctx: ImportContext) -> int:
+        owners: list[int] = []
+        if object_type == CONTACT_POINT:
+            owners = sorted(
+                set(
+                    ContactPoint.objects.filter(pk__in=list(ids)).values_list(
+                        "customer_id", flat=True
+                    )
+                )
+            )
+        gone = super().undo_created(object_type, ids, ctx)
+        # A customer that keeps its record loses the keys of the e-mail or phone removed.
+        quality_keys(CUSTOMER, owners)
+        return gone
 
     @staticmethod
     def _refresh_summary(customer_id: int, actor: User) -> None:

@@ -19,7 +19,7 @@ from vefa.accounts.access import can
 from vefa.customers.choices import LeadStatus, Source
 from vefa.customers.models import Lead
 from vefa.imports.entities import register
-from vefa.imports.entities.base import EntityAdapter, Field, ImportContext, Outcome, Row, Written
+from vefa.imports.entities.base import Field, ImportContext, Outcome, Row, Written
 from vefa.imports.entities.customers import (
     COMPANY,
     EMAIL,
@@ -29,12 +29,14 @@ from vefa.imports.entities.customers import (
     NOTES,
     PHONE,
     SOURCE_WORDS,
+    DuplicateKeysFollowUndo,
     _choices,
     changelog_rows,
     index_now,
     index_soon,
     jsonable,
     owner_field,
+    quality_keys,
     resolve_owner,
     split_full_name,
 )
@@ -65,7 +67,7 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LeadAdapter(EntityAdapter):
+class LeadAdapter(DuplicateKeysFollowUndo):
     entity = "leads"
     label = gettext_lazy("Leads")
     model = Lead
@@ -156,6 +158,7 @@ class LeadAdapter(EntityAdapter):
             ],
         )
         index_now(LEAD, leads)
+        quality_keys(LEAD, [x.pk for x in leads])
         return outcomes
 
     def update(self, rows: Sequence[Row], ctx: ImportContext) -> list[Outcome]:
@@ -204,6 +207,7 @@ class LeadAdapter(EntityAdapter):
         if changed:
             changelog_rows(ctx, changed, "update", changes)
             index_soon(ctx, LEAD, [x.pk for x in changed])
+            quality_keys(LEAD, [x.pk for x in changed])
         return outcomes
 
 

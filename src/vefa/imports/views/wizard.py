@@ -33,7 +33,6 @@ from vefa.imports.entities import adapter_for
 from vefa.imports.forms import LayoutForm, MappingForm, UploadForm, importable_entities
 from vefa.imports.models import ImportRun, RunStatus
 from vefa.imports.readers import ENCODING_LABELS
-from vefa.imports.views._layout import change_layout, sample_rows
 from vefa.interactions.views._helpers import actor_of, hidden_as_404, is_htmx
 
 POLICY = "imports.importrun"
@@ -177,7 +176,7 @@ def _mapping_form(run: ImportRun, data: Any = None) -> MappingForm:
 def _mapping_context(
     run: ImportRun, form: MappingForm, layout_form: LayoutForm | None
 ) -> dict[str, Any]:
-    samples = sample_rows(run)
+    samples = selectors.sample_rows(run)
     examples = [
         [
             (value, text_direction(value))
@@ -264,7 +263,7 @@ def layout(request: HttpRequest, pk: int) -> HttpResponse:
     layout_form = LayoutForm(request.POST)
     if layout_form.is_valid():
         try:
-            run = change_layout(
+            run = services.change_layout(
                 actor=actor_of(request),
                 run_id=run.pk,
                 encoding=layout_form.cleaned_data["encoding"],

@@ -231,8 +231,11 @@ def deferred() -> Iterator[None]:
                 logger.exception("search index: could not index %d %s records", len(ids), label)
 
 
-def on_record_changed(label: str, verb: str, object_id: int, changed: Sequence[str]) -> None:
-    """Keep the index current after ``<label>.<verb>`` (created, updated, deleted …)."""
+def on_record_changed(
+    label: str, verb: str, object_id: int, changed: Sequence[str], *, index: bool = True
+) -> None:
+    """Keep the index current after ``<label>.<verb>`` (created, updated, deleted …);
+    ``index=False`` when the record was indexed already after this commit."""
     if verb == "deleted":
         remove_record(label, object_id)
         if label == CUSTOMER_LABEL:
@@ -241,7 +244,7 @@ def on_record_changed(label: str, verb: str, object_id: int, changed: Sequence[s
     pending = _pending.get()
     if pending is not None:
         pending.setdefault(label, set()).add(int(object_id))
-    else:
+    elif index:
         index_record(label, object_id)
     if label == CUSTOMER_LABEL and (
         verb == "merged" or (verb == "updated" and set(changed) & _child_fields())

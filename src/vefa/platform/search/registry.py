@@ -16,6 +16,7 @@ declaration ``vefa.accounts.access.restrict`` uses, so search and every other su
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -95,17 +96,22 @@ def related_paths(label: str) -> tuple[str, ...]:
     return tuple(sorted(paths))
 
 
+@functools.cache
+def _path_steps(path: str) -> tuple[tuple[str, ...], str]:
+    """``customer__owner`` → ((``customer``,), ``owner_id``): relations to walk, id to read."""
+    parts = path.split("__")
+    return tuple(parts[:-1]), f"{parts[-1]}_id"
+
+
 def _resolve_id(instance: models.Model, path: str) -> int | None:
     """The id at the end of an access path, read from loaded relations (no query)."""
     value: Any = instance
-    parts = path.split("__")
-    for index, part in enumerate(parts):
+    walk, last = _path_steps(path)
+    for part in walk:
+        value = getattr(value, part, None)
         if value is None:
             return None
-        if index == len(parts) - 1:
-            value = getattr(value, f"{part}_id", None)
-        else:
-            value = getattr(value, part, None)
+    value = getattr(value, last, None)
     return int(value) if value is not None else None
 
 

@@ -2,7 +2,7 @@
 
     vefa import --entity customers --file people.csv [--mapping mapping.json]
                 [--source "Fair 2026"] [--match email] [--on-match update|skip] [--dry-run]
-                [--user admin@example.com] [--batch-size 1000]
+                [--user admin@example.com] [--batch-size 5000]
     vefa import --resume RUN_ID
 
 The run is recorded like one started on the page (undo works the same); it runs in this
@@ -18,6 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from vefa.common.errors import ApplicationError
+from vefa.imports import engine as eng
 
 
 class Command(BaseCommand):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--on-match", default="update", choices=["update", "skip"])
         parser.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
         parser.add_argument("--user", default="", help="e-mail of the user importing")
-        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--batch-size", type=int, default=eng.BATCH_ROWS)
         parser.add_argument("--resume", type=int, default=None, help="resume an interrupted run")
 
     def _actor(self, email: str) -> Any:
