@@ -9,6 +9,8 @@ already has their like are handled once, generically, from the model's unique co
 - an unconditional one (one survey invitation per customer and survey, one score per
   customer) removes the moving row as a duplicate when nothing else depends on it, keeping
   its full content for the undo; otherwise the row stays with the archived record;
+- a row whose primary key is the customer (one per customer, computed by its app: a score, a
+  data-quality finding) stays with its record; the app recomputes the survivor's;
 - a contact point equal to one of the survivor's (same kind and normalised value) and a
   relationship that would repeat one of the survivor's, or point from the survivor to itself,
   are duplicates by rule.
@@ -227,6 +229,15 @@ def _move_relation(
     model = relation.model
     attname = relation.field.attname
     manager = model._base_manager
+    if relation.field.primary_key:
+        # One row per customer, keyed by it (a score, a data-quality finding): computed for
+        # that record by its app, which recomputes the survivor's after the merge. Moving it
+        # would change the row's identity, so the undo could not find it again; it stays
+        # with the archived record.
+        for old in other_ids:
+            for pk in manager.filter(**{attname: old}).order_by("pk").values_list("pk", flat=True):
+                plan.kept.append({"model": relation.label, "pk": pk, "customer": old})
+        return
     sets = _unique_sets(relation)
     checks = [c for c in model._meta.constraints if isinstance(c, models.CheckConstraint)]
     if not sets and not checks:
@@ -936,8 +947,8 @@ def related_counts(ids: Sequence[int]) -> list[RelatedCount]:
     for relation in relations:
         per_model[relation.model] += 1
     for relation in relations:
-        if relation.model._meta.auto_created:
-            continue
+        if relation.model._meta.auto_created or relation.field.primary_key:
+            continue  # many-to-many tables; rows keyed by the customer stay with it
         rows = (
             relation.model._base_manager.filter(**{f"{relation.field.attname}__in": list(ids)})
             .values_list(relation.field.attname)

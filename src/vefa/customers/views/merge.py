@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vefa.accounts.access import can
@@ -151,7 +152,12 @@ def merge(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(n)d records were merged into this customer.") % {"n": len(done.merged_ids)},
+                ngettext(
+                    "%(n)d record was merged into this customer.",
+                    "%(n)d records were merged into this customer.",
+                    len(done.merged_ids),
+                )
+                % {"n": len(done.merged_ids)},
             )
             return HttpResponseRedirect(reverse("customers:detail", args=[survivor.pk]))
     context = {
