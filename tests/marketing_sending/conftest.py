@@ -13,8 +13,10 @@ from tests.factories import UserFactory
 from vefa.accounts.choices import Role
 from vefa.customers.choices import ConsentStatus
 from vefa.customers.models import Consent
+from vefa.marketing.choices import CampaignStatus
 from vefa.marketing.models import (
     Campaign,
+    CampaignRecipient,
     CampaignVariant,
     MarketingSettings,
     MessageTemplate,
@@ -22,6 +24,7 @@ from vefa.marketing.models import (
     SegmentMember,
     TemplateVersion,
 )
+from vefa.marketing.services.sending import new_token
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -85,6 +88,26 @@ def customer_with_consent(n: int, **fields):
     customer = make_customer(**fields)
     grant(customer)
     return customer
+
+
+def sending_campaign(owner, template, customers, name: str = "Spring sale") -> Campaign:
+    """A campaign being sent, one variant, every customer a pending recipient."""
+    campaign = Campaign.objects.create(
+        name=name,
+        objective="retention",
+        channel="email",
+        owner=owner,
+        status=CampaignStatus.SENDING,
+        control_percent=0,
+    )
+    variant = CampaignVariant.objects.create(campaign=campaign, code="A", template=template)
+    CampaignRecipient.objects.bulk_create(
+        [
+            CampaignRecipient(campaign=campaign, customer=c, variant=variant, token=new_token())
+            for c in customers
+        ]
+    )
+    return campaign
 
 
 @pytest.fixture

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.marketing_sending.conftest import customer_with_consent
+from tests.marketing_sending.conftest import customer_with_consent, sending_campaign
 from vefa.marketing.choices import CampaignStatus, RecipientStatus
-from vefa.marketing.models import Campaign, CampaignRecipient, CampaignVariant
-from vefa.marketing.services.sending import new_token
+from vefa.marketing.models import CampaignRecipient
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 30
@@ -115,21 +114,7 @@ def test_killed_sender_restarted_sends_each_recipient_exactly_once(
     from aiosmtpd.controller import Controller
 
     customers = [customer_with_consent(i) for i in range(RECIPIENTS)]
-    campaign = Campaign.objects.create(
-        name="Kill test",
-        objective="retention",
-        channel="email",
-        owner=marketer,
-        status=CampaignStatus.SENDING,
-        control_percent=0,
-    )
-    variant = CampaignVariant.objects.create(campaign=campaign, code="A", template=template)
-    CampaignRecipient.objects.bulk_create(
-        [
-            CampaignRecipient(campaign=campaign, customer=c, variant=variant, token=new_token())
-            for c in customers
-        ]
-    )
+    campaign = sending_campaign(marketer, template, customers, name="Kill test")
     inbox = KillingInbox(**kill)
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)

@@ -3,6 +3,8 @@ bounces and replies; the suppressions page and its permissions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -253,3 +255,56 @@ def test_view_in_browser(sent):
     response = Client().get(reverse("marketing:view_message", kwargs={"token": TOKEN}))
     assert response.status_code == 200
     assert "script-src 'none'" in response["Content-Security-Policy"]
+
+
+def _queries(call) -> tuple[Any, list[str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    return response, [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def test_click_queries_are_pinned(sent):
+    """The first click: one read, the link's count, the recipient's first click and its
+    event. A later click: the read and the count."""
+    _recipient, link = sent
+    client = Client()
+    url = click_url(TOKEN, link.pk)
+    response, first = _queries(lambda: client.get(url))
+    assert response.status_code == 302
+    assert len(first) == 4, first
+    response, later = _queries(lambda: client.get(url))
+    assert response.status_code == 302
+    assert len(later) == 2, later
+    link.refresh_from_db()
+    assert link.clicks == 2
+    forged = url.replace(link_signature(TOKEN, link.pk), "0" * 24)
+    response, none = _queries(lambda: client.get(forged))
+    assert response.status_code == 404 and none == []
+
+
+def test_a_soft_bounce_row_becomes_an_unsubscribe_and_others_stay(sent):
+    recipient, _link = sent
+    Suppression.objects.create(
+        channel="email", address="c1@example.com", reason=SuppressionReason.SOFT_BOUNCES
+    )
+    url = reverse("marketing:unsubscribe_one_click", kwargs={"token": TOKEN})
+    response, queries = _queries(lambda: Client().post(url, {"List-Unsubscribe": "One-Click"}))
+    assert response.status_code == 200
+    # Recipient, suppression (insert and upgrade), consent (read, insert and its change
+    # log), the recipient's time, its event and the contact history.
+    assert len(queries) == 9, queries
+    row = Suppression.objects.get(channel="email", address="c1@example.com")
+    assert row.reason == SuppressionReason.UNSUBSCRIBED
+    assert Suppression.objects.count() == 1
+    # An address suppressed for another reason keeps that reason.
+    Suppression.objects.filter(pk=row.pk).update(reason=SuppressionReason.HARD_BOUNCE)
+    CampaignRecipient.objects.filter(pk=recipient.pk).update(unsubscribed_at=None)
+    Client().post(url, {"List-Unsubscribe": "One-Click"})
+    assert Suppression.objects.get(pk=row.pk).reason == SuppressionReason.HARD_BOUNCE

@@ -14,12 +14,13 @@
 
 from __future__ import annotations
 
+import base64
 import csv
-import email.policy
 import io
 import json
 import logging
 import re
+import secrets
 import smtplib
 import socket
 import ssl
@@ -27,10 +28,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from typing import Any
 
@@ -44,18 +41,50 @@ from vefa.marketing.rendering import RenderedMessage, setting_text
 logger = logging.getLogger(__name__)
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-# UTF-8 bodies (base64-encoded by the standard library: safe for 7-bit servers).
-_CHARSET = "utf-8"
-_SMTP_POLICY = email.policy.compat32.clone(linesep="\r\n")
 
 # --- e-mail ---------------------------------------------------------------------------------------
 
 
+_ENCODED_WORD_BYTES = 42  # "=?utf-8?b?" + 56 base64 characters + "?=": 68 characters
+_LINE_LIMIT = 900  # a header longer than this is folded as encoded words (RFC 5322: 998)
+
+
+def _clean_header(value: str) -> str:
+    """A header value on one line (no header can be injected through a value)."""
+    return value.replace("\r", " ").replace("\n", " ")
+
+
 def _header(value: str) -> str:
-    """A header value, encoded (RFC 2047) when it is not plain ASCII."""
-    if value.isascii():
+    """A header value, encoded (RFC 2047, UTF-8 base64 words of whole characters, folded)
+    when it is not plain ASCII or too long for one line."""
+    value = _clean_header(value)
+    if value.isascii() and len(value) <= _LINE_LIMIT:
         return value
-    return Header(value, "utf-8").encode()
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for char in value:
+        width = len(char.encode("utf-8"))
+        if size + width > _ENCODED_WORD_BYTES and chunk:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    if chunk:
+        words.append("".join(chunk))
+    return "\r\n ".join(
+        "=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?="
+        for word in words
+    )
+
+
+def _body(text: str, subtype: str) -> bytes:
+    """One text part: its headers and its UTF-8 body in base64 lines of 76 characters."""
+    encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    ).encode("ascii") + encoded
 
 
 def build_email(
@@ -67,36 +96,47 @@ def build_email(
     message_id: str,
     reply_to: str = "",
     organisation: str = "",
-) -> Message:
-    """The MIME message: a plain-text part, an HTML part when there is HTML, the headers.
+) -> bytes:
+    """The message as sent (CRLF line ends): a plain-text part, an HTML part when there is
+    HTML, the headers.
 
-    Built with the standard library's classic message classes: several times faster than
-    ``email.message.EmailMessage`` with its header registry, which matters at hundreds of
-    messages a second. Header values have no line breaks (the renderer removes them)."""
-    text = MIMEText(rendered.text or " ", "plain", _CHARSET)
-    if rendered.html:
-        message: Message = MIMEMultipart("alternative")
-        message.attach(text)
-        message.attach(MIMEText(rendered.html, "html", _CHARSET))
-    else:
-        message = text
-    message["From"] = formataddr((sender_name, sender)) if sender_name else sender
-    message["To"] = to
-    message["Subject"] = _header(rendered.subject)
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = message_id
+    Written directly rather than through ``email.message`` and its generator, which folds
+    and encodes every header again: several times slower, and that matters at hundreds of
+    messages a second. The parts are base64 (safe for 7-bit servers); the boundary contains
+    ``=_``, which base64 never does."""
+    headers = [
+        "From: "
+        + (_clean_header(formataddr((sender_name, sender))) if sender_name else _header(sender)),
+        "To: " + _header(to),
+        "Subject: " + _header(rendered.subject),
+        "Date: " + formatdate(localtime=False, usegmt=True),
+        "Message-ID: " + _clean_header(message_id),
+    ]
     if reply_to:
-        message["Reply-To"] = reply_to
+        headers.append("Reply-To: " + _header(reply_to))
     if organisation:
-        message["Organization"] = _header(organisation)
+        headers.append("Organization: " + _header(organisation))
     for name, value in rendered.headers.items():
-        message[name] = value
-    return message
-
-
-def email_bytes(message: Message) -> bytes:
-    """The message as sent: CRLF line ends, long lines folded."""
-    return message.as_bytes(policy=_SMTP_POLICY)
+        headers.append(f"{name}: {_header(value)}")
+    headers.append("MIME-Version: 1.0")
+    text = _body(rendered.text or " ", "plain")
+    if not rendered.html:
+        head = "\r\n".join(headers).encode("utf-8") + b"\r\n"
+        return head + text
+    boundary = "=_" + secrets.token_hex(12)
+    headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    mark = f"--{boundary}\r\n".encode("ascii")
+    return b"".join(
+        [
+            "\r\n".join(headers).encode("utf-8"),
+            b"\r\n\r\n",
+            mark,
+            text,
+            mark,
+            _body(rendered.html, "html"),
+            f"--{boundary}--\r\n".encode("ascii"),
+        ]
+    )
 
 
 @dataclass
@@ -183,18 +223,9 @@ class SmtpSession:
         self.open()
         connection = self.connection
         assert connection is not None
-        code, reply = connection.mail(sender)
-        if code != 250:
-            connection.rset()
-            return Outcome("refused" if code >= 500 else "deferred", _reply(code, reply))
-        code, reply = connection.rcpt(recipient)
-        if code not in (250, 251):
-            connection.rset()
-            return Outcome("refused" if code >= 500 else "deferred", _reply(code, reply))
-        code, reply = connection.docmd("data")
-        if code != 354:
-            connection.rset()
-            return Outcome("refused" if code >= 500 else "deferred", _reply(code, reply))
+        refused = self._envelope(connection, sender, recipient)
+        if refused is not None:
+            return refused
         body = _LEADING_DOT.sub(b"..", data)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
@@ -209,6 +240,51 @@ class SmtpSession:
         if code == 250:
             return Outcome("sent", _reply(code, reply))
         return Outcome("refused" if code >= 500 else "deferred", _reply(code, reply))
+
+    def _envelope(self, connection: smtplib.SMTP, sender: str, recipient: str) -> Outcome | None:
+        """``MAIL``, ``RCPT`` and ``DATA``; ``None`` when the server waits for the message.
+
+        A server that offers PIPELINING (RFC 2920) gets the three commands at once and one
+        round trip instead of three."""
+        if not (connection.has_extn("pipelining") and sender.isascii() and recipient.isascii()):
+            code, reply = connection.mail(sender)
+            if code != 250:
+                connection.rset()
+                return _failed(code, reply)
+            code, reply = connection.rcpt(recipient)
+            if code not in (250, 251):
+                connection.rset()
+                return _failed(code, reply)
+            code, reply = connection.docmd("data")
+            if code != 354:
+                connection.rset()
+                return _failed(code, reply)
+            return None
+        commands = (
+            f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"
+            f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n"
+        )
+        connection.send(commands.encode("ascii"))
+        replies = [connection.getreply() for _ in range(3)]
+        (mail_code, _m), (rcpt_code, _r), (data_code, _d) = replies
+        if mail_code == 250 and rcpt_code in (250, 251) and data_code == 354:
+            return None
+        code, reply = next(
+            (code, reply)
+            for (code, reply), wanted in zip(replies, ((250,), (250, 251), (354,)), strict=True)
+            if code not in wanted
+        )
+        if data_code == 354:
+            # The server waits for a message it must not get: end the connection, which
+            # discards it, and start a new one for the next message.
+            self.abort()
+        else:
+            connection.rset()
+        return _failed(code, reply)
+
+
+def _failed(code: int, reply: bytes | str) -> Outcome:
+    return Outcome("refused" if code >= 500 else "deferred", _reply(code, reply))
 
 
 def _reply(code: int, reply: bytes | str) -> str:

@@ -19,6 +19,7 @@ recommendations: each with ``name``, ``sku`` and ``url``).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import threading
 from collections.abc import Callable
@@ -39,8 +40,8 @@ from django.template import (
     defaulttags,
 )
 from django.template.base import Lexer, TokenType
-from django.urls import reverse
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from vefa.common.errors import ValidationFailed
@@ -324,33 +325,66 @@ def choose_version(template: MessageTemplate, language: str) -> TemplateVersion:
 # --- recommendations ----------------------------------------------------------------------------
 
 RecommendationSource = Callable[[int, int], list[dict[str, Any]]]
+RecommendationBatch = Callable[[list[int], int], dict[int, list[dict[str, Any]]]]
 _recommendation_sources: list[RecommendationSource] = []
+_recommendation_batches: dict[RecommendationSource, RecommendationBatch] = {}
 
 
-def register_recommendation_source(source: RecommendationSource) -> None:
+def register_recommendation_source(
+    source: RecommendationSource, *, many: RecommendationBatch | None = None
+) -> None:
     """Register ``source(customer_id, limit) -> [{"name", "sku", "url"}, …]``: the products
     to recommend to a customer, best first (the analytics app registers its next-best
-    products). Registering the same function twice has no effect."""
+    products). ``many(customer_ids, limit) -> {customer_id: [...]}``, when given, answers
+    for a whole sending batch at once (the sender then asks once per batch, not once per
+    message). Registering the same function twice has no effect."""
     if source not in _recommendation_sources:
         _recommendation_sources.append(source)
+    if many is not None:
+        _recommendation_batches[source] = many
+
+
+def _clean_products(products: Any, limit: int) -> list[dict[str, str]]:
+    return [
+        {
+            "name": str(product.get("name", "")),
+            "sku": str(product.get("sku", "")),
+            "url": str(product.get("url", "")),
+        }
+        for product in (products or [])[:limit]
+        if isinstance(product, dict)
+    ]
 
 
 def recommended_products(customer_id: int, limit: int = PRODUCT_LIMIT) -> list[dict[str, str]]:
     """Plain dictionaries (name, sku, url) from the first source that has any."""
     for source in _recommendation_sources:
-        products = source(customer_id, limit) or []
-        clean = [
-            {
-                "name": str(product.get("name", "")),
-                "sku": str(product.get("sku", "")),
-                "url": str(product.get("url", "")),
-            }
-            for product in products[:limit]
-            if isinstance(product, dict)
-        ]
+        clean = _clean_products(source(customer_id, limit), limit)
         if clean:
             return clean
     return []
+
+
+def recommended_products_for(
+    customer_ids: list[int], limit: int = PRODUCT_LIMIT
+) -> dict[int, list[dict[str, str]]]:
+    """``recommended_products`` for many customers: each from the first source that has any
+    for them, a source with a batch form asked once for all still without products."""
+    found: dict[int, list[dict[str, str]]] = {pk: [] for pk in customer_ids}
+    waiting = list(found)
+    for source in _recommendation_sources:
+        if not waiting:
+            break
+        many = _recommendation_batches.get(source)
+        if many is not None:
+            answers = many(waiting, limit) or {}
+            for pk in waiting:
+                found[pk] = _clean_products(answers.get(pk), limit)
+        else:
+            for pk in waiting:
+                found[pk] = _clean_products(source(pk, limit), limit)
+        waiting = [pk for pk in waiting if not found[pk]]
+    return found
 
 
 # --- links ----------------------------------------------------------------------------------------
@@ -368,36 +402,67 @@ def base_url() -> str:
     return setting_text("VEFA_BASE_URL", "http://localhost:8000").rstrip("/")
 
 
+_CLICK_SALT = "vefa.marketing.click"
+_hmac_keys: dict[str, bytes] = {}
+
+
 def link_signature(token: str, link_id: int) -> str:
-    return salted_hmac("vefa.marketing.click", f"{token}.{link_id}").hexdigest()[:24]
+    """``salted_hmac("vefa.marketing.click", "<token>.<link>")``, shortened; the salted key
+    is derived once per secret key instead of once per link."""
+    secret = str(settings.SECRET_KEY)
+    key = _hmac_keys.get(secret)
+    if key is None:
+        key = hashlib.sha1((_CLICK_SALT + secret).encode()).digest()  # noqa: S324 (Django's salted_hmac)
+        _hmac_keys.clear()
+        _hmac_keys[secret] = key
+    message = f"{token}.{link_id}".encode()
+    return hmac.new(key, msg=message, digestmod=hashlib.sha1).hexdigest()[:24]
 
 
 def link_signature_valid(token: str, link_id: int, signature: str) -> bool:
     return constant_time_compare(link_signature(token, link_id), signature)
 
 
+# A message has seven addresses of the recipient; each URL pattern is reversed once (with
+# markers in place of the token, link and signature) and then filled in by formatting.
+_MARKERS = {"token": "vefatokenmarker", "link_id": 987654321, "signature": "vefasignmarker"}
+_url_shapes: dict[tuple[str, str, str], str] = {}
+
+
+def _shape(name: str) -> str:
+    key = (name, get_script_prefix(), str(get_urlconf() or ""))
+    found = _url_shapes.get(key)
+    if found is None:
+        wanted = ("token",) if name != "marketing:track_click" else tuple(_MARKERS)
+        path = reverse(name, kwargs={k: _MARKERS[k] for k in wanted})
+        found = path.replace("{", "{{").replace("}", "}}")
+        for marker in wanted:
+            found = found.replace(str(_MARKERS[marker]), "{" + marker + "}")
+        _url_shapes[key] = found
+    return found
+
+
 def click_url(token: str, link_id: int) -> str:
-    path = reverse(
-        "marketing:track_click",
-        kwargs={"token": token, "link_id": link_id, "signature": link_signature(token, link_id)},
+    path = _shape("marketing:track_click").format(
+        token=token, link_id=link_id, signature=link_signature(token, link_id)
     )
     return base_url() + path
 
 
 def unsubscribe_url(token: str) -> str:
-    return base_url() + reverse("marketing:unsubscribe", kwargs={"token": token})
+    return base_url() + _shape("marketing:unsubscribe").format(token=token)
 
 
 def one_click_url(token: str) -> str:
-    return base_url() + reverse("marketing:unsubscribe_one_click", kwargs={"token": token})
+    return base_url() + _shape("marketing:unsubscribe_one_click").format(token=token)
 
 
 def view_url(token: str) -> str:
-    return base_url() + reverse("marketing:view_message", kwargs={"token": token})
+    return base_url() + _shape("marketing:view_message").format(token=token)
 
 
 def open_pixel_url(token: str) -> str:
-    return base_url() + reverse("marketing:track_open", kwargs={"token": token})
+    return base_url() + _shape("marketing:track_open").format(token=token)
 
 
 def url_hash(url: str) -> str:

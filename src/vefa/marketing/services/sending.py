@@ -11,16 +11,20 @@ sent again (docs/adr/0011-exactly-once-campaign-sending.md).
 from __future__ import annotations
 
 import datetime
+import json
 import logging
+import os
 import random
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +38,7 @@ from vefa.marketing.models import (
     MarketingSettings,
     TemplateVersion,
 )
-from vefa.marketing.rendering import pick_version, render_message
+from vefa.marketing.rendering import pick_version, recommended_products_for, render_message
 from vefa.marketing.selectors.sending import COUNTED, judge, marketing_settings
 from vefa.platform.records import record_update
 
@@ -364,6 +368,89 @@ def _over_cap(row: CampaignRecipient, cap: ContactCap, now: datetime.datetime) -
     return ""
 
 
+_COUNTED_SQL = "(o.status = %s OR (o.status = %s AND o.claimed_at IS NOT NULL))"
+_CLAIM_SQL = (
+    "UPDATE {t} SET claimed_at = %s, address = %s, language = %s, message_id = %s, "
+    "attempts = attempts + 1 "
+    "WHERE id = %s AND status = %s AND claimed_at IS NULL "
+    "AND (SELECT COUNT(*) FROM {t} o WHERE o.customer_id = %s AND o.id <> %s "
+    "AND {counted} AND (o.sent_at >= %s OR o.claimed_at >= %s)) < %s"
+)
+_FREQUENCY_SQL = (
+    " AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.customer_id = %s AND o.id <> %s "
+    "AND {counted} AND o.claimed_at > %s)"
+)
+
+
+def _claim_sql(*, frequency: bool) -> str:
+    """The claim as one statement: the row is claimed only while still pending and unclaimed
+    and while the customer's messages in the cap window (and, with ``frequency``, within the
+    customer's own interval) stay under the cap, counted as ``COUNTED`` does. Only the
+    model's own table name is put into the text; every value is a parameter."""
+    sql = _CLAIM_SQL + (_FREQUENCY_SQL if frequency else "")
+    table = connection.ops.quote_name(CampaignRecipient._meta.db_table)
+    return sql.replace("{counted}", _COUNTED_SQL).replace("{t}", table)
+
+
+def _one_round_trip() -> bool:
+    """Whether several statements can go to the database as one message: PostgreSQL with
+    client-side parameter binding (Django's default) runs them as one transaction."""
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
+def _claim_with_cap(
+    row: CampaignRecipient,
+    *,
+    address: str,
+    language: str,
+    message_id: str,
+    cap: ContactCap,
+    now: datetime.datetime,
+) -> bool:
+    """The claiming statement with the caps counted in it; ``True`` when it claimed the row.
+
+    On PostgreSQL the customer's lock and the statement travel together in one round trip,
+    committed as one transaction (outside a transaction block) or inside the caller's."""
+    pending = RecipientStatus.PENDING
+    every = row.customer.contact_frequency_days if row.customer_id else None
+    db_time = connection.ops.adapt_datetimefield_value
+    since = db_time(now - datetime.timedelta(days=cap.days))
+    params: list[Any] = [
+        db_time(now),
+        address,
+        language,
+        message_id,
+        row.pk,
+        pending,
+        row.customer_id,
+        row.pk,
+        RecipientStatus.SENT,
+        pending,
+        since,
+        since,
+        cap.messages,
+    ]
+    if every:
+        params += [
+            row.customer_id,
+            row.pk,
+            RecipientStatus.SENT,
+            pending,
+            db_time(now - datetime.timedelta(days=every)),
+        ]
+    sql = _claim_sql(frequency=bool(every))
+    together = _one_round_trip()
+    if together:
+        sql = "SELECT pg_advisory_xact_lock(%s); " + sql
+        params.insert(0, _CAP_LOCK | (row.customer_id & 0xFFFFFFFF))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if together:
+            cursor.nextset()
+        return bool(cursor.rowcount == 1)
+
+
 def _claim(
     row: CampaignRecipient,
     *,
@@ -373,26 +460,48 @@ def _claim(
     cap: ContactCap | None = None,
 ) -> bool:
     """Claim the row for good in its own committed transaction; ``False`` when taken, or
-    when the customer reached the cap meanwhile (the row is then marked capped)."""
+    when the customer reached the cap meanwhile (the row is then marked capped).
+
+    The cap is counted again in the claiming statement itself (one round trip, the
+    customer's lock included); only when that statement claims nothing is it worked out
+    why, in a transaction of its own."""
+    pending = RecipientStatus.PENDING
+    now = timezone.now()
+    if cap is not None:
+        claimed = _claim_with_cap(
+            row, address=address, language=language, message_id=message_id, cap=cap, now=now
+        )
+        if claimed:
+            row.claimed_at = now
+            return True
     with transaction.atomic():
         if cap is not None:
             _lock_customer_cap(row.customer_id)
-            reason = _over_cap(row, cap, timezone.now())
-            if reason:
-                CampaignRecipient.objects.filter(
-                    pk=row.pk, status=RecipientStatus.PENDING, claimed_at__isnull=True
-                ).update(status=RecipientStatus.CAPPED, reason=reason[:300])
+            now = timezone.now()
+            unclaimed = CampaignRecipient.objects.filter(
+                pk=row.pk, status=pending, claimed_at__isnull=True
+            )
+            if not unclaimed.exists():
                 return False
-        claimed = CampaignRecipient.objects.filter(
-            pk=row.pk, status=RecipientStatus.PENDING, claimed_at__isnull=True
-        ).update(
-            claimed_at=timezone.now(),
-            address=address,
-            language=language,
-            message_id=message_id,
-            attempts=F("attempts") + 1,
+            reason = _over_cap(row, cap, now)
+            if reason:
+                unclaimed.update(status=RecipientStatus.CAPPED, reason=reason[:300])
+                return False
+        claimed = (
+            CampaignRecipient.objects.filter(
+                pk=row.pk, status=pending, claimed_at__isnull=True
+            ).update(
+                claimed_at=now,
+                address=address,
+                language=language,
+                message_id=message_id,
+                attempts=F("attempts") + 1,
+            )
+            == 1
         )
-    return claimed == 1
+    if claimed:
+        row.claimed_at = now
+    return claimed
 
 
 def _message_id(token: str, sender: str) -> str:
@@ -424,11 +533,22 @@ def _sender(campaign: Campaign, rules: MarketingSettings) -> tuple[str, str, str
     return address, name, reply_to
 
 
-def _due_rows(campaign: Campaign, now: datetime.datetime, limit: int) -> list[CampaignRecipient]:
+def _unclaimed(campaign_id: int, part: int = 0, parts: int = 1) -> QuerySet[CampaignRecipient]:
+    """The campaign's pending, unclaimed rows; of ``parts`` senders, the ``part``-th takes
+    the rows whose id leaves that remainder."""
+    rows = CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, status=RecipientStatus.PENDING, claimed_at__isnull=True
+    )
+    if parts > 1:
+        rows = rows.alias(part=F("id") % parts).filter(part=part)
+    return rows
+
+
+def _due_rows(
+    campaign: Campaign, now: datetime.datetime, limit: int, part: int = 0, parts: int = 1
+) -> list[CampaignRecipient]:
     return list(
-        CampaignRecipient.objects.filter(
-            campaign=campaign, status=RecipientStatus.PENDING, claimed_at__isnull=True
-        )
+        _unclaimed(campaign.pk, part, parts)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .select_related("customer", "variant")
         .order_by("id")[:limit]
@@ -449,14 +569,25 @@ def _mark(rows: list[CampaignRecipient], fields: list[str]) -> None:
         CampaignRecipient.objects.bulk_update(rows, fields, batch_size=500)
 
 
+def _mark_sent(rows: list[CampaignRecipient]) -> None:
+    """Sent rows in one statement: their ``sent_at`` is the time of their claim."""
+    if rows:
+        CampaignRecipient.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=RecipientStatus.SENT, sent_at=F("claimed_at")
+        )
+
+
 def send_batch(
     campaign_id: int,
     *,
     limit: int = BATCH_SIZE,
     now: datetime.datetime | None = None,
     session: Any = None,
+    part: int = 0,
+    parts: int = 1,
 ) -> BatchResult:
-    """Send one batch of a campaign's due recipients; ``finished`` when none is left."""
+    """Send one batch of a campaign's due recipients; ``finished`` when none is left (of
+    the rows of ``part`` when ``parts`` senders share the campaign)."""
     from vefa.marketing import channels
 
     result = BatchResult()
@@ -466,11 +597,9 @@ def send_batch(
         return result
     now = now or timezone.now()
     rules = marketing_settings()
-    rows = _due_rows(campaign, now, limit)
+    rows = _due_rows(campaign, now, limit, part, parts)
     if not rows:
-        result.finished = not CampaignRecipient.objects.filter(
-            campaign=campaign, status=RecipientStatus.PENDING, claimed_at__isnull=True
-        ).exists()
+        result.finished = not _unclaimed(campaign.pk, part, parts).exists()
         return result
     verdicts = judge(rows, channel=campaign.channel, purpose=campaign.purpose, rules=rules, now=now)
     refused: list[CampaignRecipient] = []
@@ -505,6 +634,15 @@ def send_batch(
     pace = _Pace(rules.send_rate)
     link_cache: dict[tuple[int, str], int] = {}
     balances = points_balances([row.customer_id for row in ready])
+    # The recommendations of the whole batch at once, when a template shows them.
+    shows_products = any(
+        "products" in _names(version, subject)
+        for versions, _default, subject in versions.values()
+        for version in versions
+    )
+    products = (
+        recommended_products_for([row.customer_id for row in ready]) if shows_products else {}
+    )
     uses_points = campaign.channel in (CampaignChannel.EMAIL, CampaignChannel.SMS)
     own_session = session is None
     if campaign.channel == CampaignChannel.EMAIL and session is None:
@@ -535,6 +673,7 @@ def send_batch(
                     balance=balances.get(customer.pk, 0)
                     if uses_points and "points_balance" in _names(version, found[2])
                     else None,
+                    products=products.get(customer.pk) if shows_products else None,
                     track_opens=rules.track_opens,
                     link_cache=link_cache,
                 )
@@ -559,7 +698,8 @@ def send_batch(
                 cap=ContactCap(rules.cap_messages, rules.cap_days),
             )
             if outcome.result == "sent":
-                row.status, row.sent_at = RecipientStatus.SENT, timezone.now()
+                # Handed over at the claim, just before the message's end.
+                row.status, row.sent_at = RecipientStatus.SENT, row.claimed_at or timezone.now()
                 sent.append(row)
             elif outcome.result == "refused":
                 row.status, row.reason = RecipientStatus.FAILED, outcome.detail[:300]
@@ -578,7 +718,7 @@ def send_batch(
     finally:
         if own_session and session is not None:
             session.close()
-        _mark(sent, ["status", "sent_at"])
+        _mark_sent(sent)
         _mark(failed, ["status", "reason", "language"])
         _mark(deferred, ["not_before", "reason", "attempts"])
         if sent:
@@ -635,12 +775,10 @@ def _hand_over(
             message_id=row.message_id,
             cap=cap,
         )
-        if ok:
-            row.claimed_at = timezone.now()
         return ok
 
     if campaign.channel == CampaignChannel.EMAIL:
-        message = channels.build_email(
+        data = channels.build_email(
             rendered=rendered,
             sender=sender,
             sender_name=sender_name,
@@ -649,9 +787,7 @@ def _hand_over(
             reply_to=reply_to,
             organisation=organisation,
         )
-        return session.deliver(
-            sender=sender, recipient=row.address, data=channels.email_bytes(message), claim=claim
-        )
+        return session.deliver(sender=sender, recipient=row.address, data=data, claim=claim)
     if campaign.channel == CampaignChannel.SMS:
         if not claim():
             return channels.Outcome("skipped")
@@ -758,18 +894,28 @@ def finish_if_done(campaign_id: int) -> bool:
 
 
 def send_campaign(
-    campaign_id: int, *, report: Any = None, limit: int = BATCH_SIZE
+    campaign_id: int,
+    *,
+    report: Any = None,
+    limit: int = BATCH_SIZE,
+    part: int = 0,
+    parts: int = 1,
+    recover: bool = True,
 ) -> dict[str, int]:
-    """Send every due recipient of the campaign, batch by batch, until none is due or the
-    campaign is paused or cancelled. Safe to run again after a crash."""
-    recover_interrupted(campaign_id)
+    """Send every due recipient of the campaign (of ``part`` of ``parts`` senders), batch by
+    batch, until none is due or the campaign is paused or cancelled. Safe to run again after
+    a crash, and at the same time as other senders: a row is sent by whoever claims it.
+    ``recover`` first records as sent the rows an earlier, dead sender claimed (not while
+    other senders of the campaign are running: their claimed rows are not dead)."""
+    if recover:
+        recover_interrupted(campaign_id)
     totals = {"sent": 0, "refused": 0, "waiting": 0, "deferred": 0}
     total = CampaignRecipient.objects.filter(
         campaign_id=campaign_id, status=RecipientStatus.PENDING
     ).count()
     done = 0
     while True:
-        batch = send_batch(campaign_id, limit=limit)
+        batch = send_batch(campaign_id, limit=limit, part=part, parts=parts)
         for key in totals:
             totals[key] += getattr(batch, key)
         done += batch.sent + batch.refused
@@ -777,7 +923,127 @@ def send_campaign(
             report(min(done, total), total)
         if batch.finished or (batch.sent + batch.refused + batch.deferred) == 0:
             break
-    finish_if_done(campaign_id)
+    if parts == 1:
+        finish_if_done(campaign_id)
+    return totals
+
+
+# --- several sending processes ---------------------------------------------------------------
+
+SENDERS_SETTING = "VEFA_MARKETING_SENDERS"
+MAX_SENDERS = 16
+_SENDER_SCRIPT = (
+    "import sys, django; django.setup(); "
+    "from vefa.marketing.services.sending import sender_process_main; sender_process_main()"
+)
+
+
+def sender_count() -> int:
+    """How many processes send one campaign: ``VEFA_MARKETING_SENDERS``; by default one per
+    CPU up to four on PostgreSQL (rendering is CPU work, the round trips overlap), and one on
+    SQLite, whose writers take turns: a second sender mostly waits for the write lock."""
+    from vefa.marketing.rendering import setting_text
+
+    text = setting_text(SENDERS_SETTING).strip()
+    if not text:
+        if connection.vendor == "sqlite":
+            return 1
+        return max(1, min(4, os.cpu_count() or 1))
+    try:
+        wanted = int(text)
+    except ValueError:
+        logger.warning("%s=%r is not a number; sending with one process", SENDERS_SETTING, text)
+        return 1
+    return max(1, min(wanted, MAX_SENDERS))
+
+
+def _shared_database() -> bool:
+    """Whether another process sees what this one committed: not the in-memory SQLite
+    database, and not from inside a transaction that has not committed yet."""
+    if connection.in_atomic_block:
+        return False
+    if connection.vendor != "sqlite":
+        return True
+    from django.db.backends.sqlite3.creation import DatabaseCreation
+
+    return not DatabaseCreation.is_in_memory_db(connection.settings_dict["NAME"])
+
+
+def _start_sender(campaign_id: int, part: int, parts: int) -> subprocess.Popen[bytes]:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = str(settings.SETTINGS_MODULE)
+    env["VEFA_DATA_DIR"] = str(settings.DATA_DIR)
+    return subprocess.Popen(  # noqa: S603 (this interpreter, our own code, numbers)
+        [sys.executable, "-c", _SENDER_SCRIPT, str(campaign_id), str(part), str(parts)],
+        env=env,
+        stdout=subprocess.PIPE,
+    )
+
+
+def sender_process_main() -> None:
+    """A helper sending process: sends its part and prints its totals as JSON."""
+    campaign_id, part, parts = (int(value) for value in sys.argv[1:4])
+    totals = send_campaign(campaign_id, part=part, parts=parts, recover=False)
+    sys.stdout.write(json.dumps(totals))
+    sys.stdout.flush()
+
+
+def send_with_processes(
+    campaign_id: int, *, senders: int, report: Any = None, limit: int = BATCH_SIZE
+) -> dict[str, int]:
+    """Send with ``senders`` processes: this one and ``senders - 1`` helpers, each taking the
+    rows whose id leaves its remainder. The claim keeps it exactly once whatever happens
+    (even two senders on the same rows); when the helpers are done this process sends what
+    is still due (a helper that died leaves its rows to it) and completes the campaign."""
+    recover_interrupted(campaign_id)
+    total = CampaignRecipient.objects.filter(
+        campaign_id=campaign_id, status=RecipientStatus.PENDING
+    ).count()
+
+    def progress(*_args: Any) -> None:
+        if report is not None:
+            left = _unclaimed(campaign_id).count()
+            report(max(0, total - left), total)
+
+    helpers = [_start_sender(campaign_id, part, senders) for part in range(1, senders)]
+    totals = {"sent": 0, "refused": 0, "waiting": 0, "deferred": 0}
+    try:
+        mine = send_campaign(
+            campaign_id, report=progress, limit=limit, part=0, parts=senders, recover=False
+        )
+        for key in totals:
+            totals[key] += mine[key]
+        for helper in helpers:
+            while True:
+                try:
+                    output, _err = helper.communicate(timeout=1)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress()
+            if helper.returncode != 0:
+                logger.warning(
+                    "sending process %s of campaign %s exited with %s; its rows are sent here",
+                    helper.pid,
+                    campaign_id,
+                    helper.returncode,
+                )
+                continue
+            try:
+                theirs = json.loads(output or b"{}")
+            except ValueError:
+                theirs = {}
+            for key in totals:
+                totals[key] += int(theirs.get(key, 0))
+    finally:
+        for helper in helpers:
+            if helper.poll() is None:
+                helper.kill()
+                helper.wait()
+    rest = send_campaign(campaign_id, report=progress, limit=limit)
+    for key in totals:
+        totals[key] += rest[key]
     return totals
 
 
@@ -815,7 +1081,11 @@ def start_due_campaigns(now: datetime.datetime | None = None) -> list[int]:
 
 
 def send_job(job: Job, report: Any) -> dict[str, int]:
+    """The sending job: ``sender_count()`` processes when they can share the database."""
     campaign_id = as_pk(job.params.get("campaign_id"))
+    senders = sender_count() if _shared_database() else 1
+    if senders > 1:
+        return send_with_processes(campaign_id, senders=senders, report=report)
     return send_campaign(campaign_id, report=report)
 
 
