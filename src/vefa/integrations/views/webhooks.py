@@ -1,36 +1,31 @@
 """Webhook pages (administrators): the list, the form, the detail with its delivery log, and
 the actions (rotate secret, reset circuit, redeliver, delete). A new secret is shown once, on
-the page that answers the action that made it."""
+the page that answers the action that made it. The pages every integration record has come
+from ``_crud``; the detail page, the circuit reset and the redelivery are the webhook's own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vefa.accounts.access import can_create
-from vefa.common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from vefa.common.errors import NotFound, PermissionDenied, ValidationFailed
 from vefa.integrations import selectors
 from vefa.integrations.choices import DeliveryStatus
 from vefa.integrations.forms import WebhookForm
 from vefa.integrations.models import Webhook
 from vefa.integrations.services import delivery as delivery_services
 from vefa.integrations.services import webhooks as services
-from vefa.integrations.services.webhooks import WebhookWithSecret
+from vefa.integrations.views._crud import AdminPages, page
 from vefa.interactions.forms import apply_errors
-from vefa.interactions.views._helpers import actor_of, hidden_as_404, is_htmx
+from vefa.interactions.views._helpers import is_htmx
 
 PAGE_SIZE = 25
 RULE_FIELD = {"event": "event", "condition_field": "field", "condition_operator": "operator"}
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not can_create(actor_of(request), Webhook):
-        raise NotFound(_("Not found."))
 
 
 def _apply(form: WebhookForm, exc: ValidationFailed) -> None:
@@ -47,94 +42,36 @@ def _apply(form: WebhookForm, exc: ValidationFailed) -> None:
         apply_errors(form, exc)
 
 
-def _secret_page(request: HttpRequest, made: WebhookWithSecret) -> HttpResponse:
-    response = render(
-        request,
-        "integrations/webhook_secret.html",
-        {"webhook": made.webhook, "secret": made.secret},
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+def _form(data: object = None, initial: dict[str, Any] | None = None) -> WebhookForm:
+    return WebhookForm(data, initial=initial)
 
 
-@login_required
-@require_GET
-@hidden_as_404
-def webhook_list(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
-    return render(
-        request,
-        "integrations/webhook_list.html",
-        {"webhooks": selectors.webhook_list(actor=actor_of(request))},
-    )
+PAGES = AdminPages(
+    model=Webhook,
+    name="webhook",
+    prefix="webhooks",
+    select_list=selectors.webhook_list,
+    select_get=selectors.webhook_get,
+    create=services.webhook_create,
+    update=services.webhook_update,
+    rotate_secret=services.webhook_rotate_secret,
+    delete=services.webhook_delete,
+    make_form=_form,
+    initial_for=WebhookForm.initial_for,
+    saved_message=lambda: _("The webhook was saved."),
+    deleted_message=lambda: _("The webhook was deleted."),
+    apply_errors=_apply,
+)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@hidden_as_404
-def webhook_create(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
-    form = WebhookForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            made = services.webhook_create(actor=actor_of(request), data=form.service_data())
-        except ValidationFailed as exc:
-            _apply(form, exc)
-        else:
-            return _secret_page(request, made)
-    return render(
-        request,
-        "integrations/webhook_form.html",
-        {"form": form, "webhook": None},
-        status=422 if form.errors else 200,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@hidden_as_404
-def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
-    actor = actor_of(request)
-    webhook = selectors.webhook_get(actor=actor, pk=pk)
-    if request.method == "POST":
-        form = WebhookForm(request.POST)
-        if form.is_valid():
-            try:
-                services.webhook_update(
-                    actor=actor,
-                    webhook_id=webhook.pk,
-                    data=form.service_data(),
-                    expected_version=form.cleaned_data.get("version"),
-                )
-            except Conflict as exc:
-                form.add_error(None, str(exc.message))
-            except ValidationFailed as exc:
-                _apply(form, exc)
-            else:
-                messages.success(request, _("The webhook was saved."))
-                return HttpResponseRedirect(reverse("integrations:webhook_detail", args=[pk]))
-    else:
-        form = WebhookForm(initial=WebhookForm.initial_for(webhook))
-    return render(
-        request,
-        "integrations/webhook_form.html",
-        {"form": form, "webhook": webhook},
-        status=422 if form.errors else 200,
-    )
-
-
-@login_required
-@require_GET
-@hidden_as_404
+@page("GET")
 def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
-    actor = actor_of(request)
-    webhook = selectors.webhook_get(actor=actor, pk=pk)
+    actor = PAGES.admin_only(request)
+    webhook = PAGES.get(actor, pk)
     status = request.GET.get("status", "")
     if status not in DeliveryStatus.values:
         status = ""
-    page = selectors.delivery_list(
+    page_ = selectors.delivery_list(
         actor=actor,
         webhook=webhook,
         cursor=request.GET.get("cursor"),
@@ -144,7 +81,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "webhook": webhook,
         "rules": list(webhook.rules.all()),
-        "page": page,
+        "page": page_,
         "status": status,
         "statuses": DeliveryStatus.choices,
     }
@@ -153,55 +90,27 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "integrations/webhook_detail.html", context)
 
 
-@login_required
-@require_POST
-@hidden_as_404
-def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
-    made = services.webhook_rotate_secret(actor=actor_of(request), webhook_id=pk)
-    return _secret_page(request, made)
-
-
-@login_required
-@require_POST
-@hidden_as_404
+@page("POST")
 def webhook_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
-    services.webhook_reset_circuit(actor=actor_of(request), webhook_id=pk)
+    actor = PAGES.admin_only(request)
+    services.webhook_reset_circuit(actor=actor, webhook_id=pk)
     messages.success(request, _("The webhook delivers again."))
     return HttpResponseRedirect(reverse("integrations:webhook_detail", args=[pk]))
 
 
-@login_required
-@require_POST
-@hidden_as_404
-def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
-    services.webhook_delete(actor=actor_of(request), webhook_id=pk)
-    messages.success(request, _("The webhook was deleted."))
-    return HttpResponseRedirect(reverse("integrations:webhook_list"))
-
-
-@login_required
-@require_POST
-@hidden_as_404
+@page("POST")
 def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
+    actor = PAGES.admin_only(request)
     try:
-        copy = delivery_services.delivery_redeliver(actor=actor_of(request), delivery_id=pk)
+        copy = delivery_services.delivery_redeliver(actor=actor, delivery_id=pk)
     except PermissionDenied:
         raise NotFound(_("Not found.")) from None
     messages.success(request, _("The delivery was queued again."))
     return HttpResponseRedirect(reverse("integrations:webhook_detail", args=[copy.webhook_id]))
 
 
-urlpatterns = [
-    path("webhooks/", webhook_list, name="webhook_list"),
-    path("webhooks/new/", webhook_create, name="webhook_create"),
-    path("webhooks/<int:pk>/", webhook_detail, name="webhook_detail"),
-    path("webhooks/<int:pk>/edit/", webhook_edit, name="webhook_edit"),
-    path("webhooks/<int:pk>/secret/", webhook_rotate, name="webhook_rotate"),
+urlpatterns = PAGES.urlpatterns(
+    webhook_detail,
     path("webhooks/<int:pk>/reset/", webhook_reset, name="webhook_reset"),
-    path("webhooks/<int:pk>/delete/", webhook_delete, name="webhook_delete"),
     path("deliveries/<int:pk>/redeliver/", delivery_redeliver, name="delivery_redeliver"),
-]
+)
