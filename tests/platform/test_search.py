@@ -526,3 +526,49 @@ def test_index_terms_word_by_word_equal_the_definition():
         assert index_terms(*texts) == _reference_index_terms(*texts)
 
     check()
+
+
+@pytest.mark.parametrize("total_thin", [12, 3])
+def test_thinly_spread_hits_are_walked_to_and_rare_ones_looked_up(total_thin, monkeypatch):
+    """Hits in every third entry: the first window holds too few; on PostgreSQL a longer walk
+    finds enough without the full-text index, and with only a few hits in all the index finds
+    every one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vefa.platform.search import backends
+
+    monkeypatch.setattr(backends, "WINDOW", 6)
+    monkeypatch.setattr(backends, "SAMPLE", 6)
+    monkeypatch.setattr(backends, "WALK", 60)
+    rows = []
+    thin = []
+    for number in range(90):
+        word = "other"
+        # the newest entries come last; the thin ones are every third among the newest
+        if number % 3 == 0 and len(thin) < total_thin and number >= 90 - 3 * total_thin:
+            word = "thinly"
+            thin.append(number)
+        rows.append(
+            {
+                "model": "customer", "object_id": number, "title": f"T{number}", "subtitle": "",
+                "text": f"{word} {number}", "access": "~o1", "owner_id": None, "team_id": None,
+                "customer_id": None,
+            }
+        )  # fmt: skip
+    backends.upsert(rows)
+    with CaptureQueriesContext(connection) as context:
+        hits = backends.match(model_key="customer", terms=["thin"], access=None, limit=5)
+    expected = sorted(thin, reverse=True)[:5]
+    assert [h.object_id for h in hits] == expected
+    sql = [q["sql"] for q in context.captured_queries]
+    walks = [q for q in sql if "ORDER BY id DESC LIMIT" in q and "recent" in q and "SUM(" not in q]
+    lookups = [q for q in sql if " MATCH " in q or "AS MATERIALIZED" in q]
+    if connection.vendor == "postgresql":
+        # the newest window and the walk; the GIN index only when the walk fell short
+        assert len(walks) == 2
+        assert len(lookups) == (0 if total_thin >= 5 else 1)
+    else:
+        # FTS5 reads the rarest condition alone: faster than a walk, so always the index
+        assert len(walks) == 1
+        assert len(lookups) == 1

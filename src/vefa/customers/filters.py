@@ -24,7 +24,7 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import DecimalField, Q, QuerySet, Value
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Upper
 from django.http import QueryDict
@@ -116,6 +116,29 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 def _tag_slug(name: str) -> str:
     # The same key platform.services.tags_resolve gives a tag.
     return slugify(name, allow_unicode=True) or name.casefold()
+
+
+# A tag on at least this many records is "common": the list walks its sort order and checks
+# the tag on each row (about size × records / tagged rows read); a rarer tag's records are
+# gathered through the tag and sorted (at most this many read).
+COMMON_TAG = 5_000
+
+
+def _with_tag(queryset: QuerySet[Any], slug: str) -> QuerySet[Any]:
+    """``queryset`` narrowed to records tagged ``slug``, in the form that reads fewer rows.
+
+    A join through the tag makes SQLite gather every tagged record and sort them all, even
+    when a tenth of the database carries the tag and the first page lies among the first
+    few hundred records in sort order; a bounded count of the tag (an index-only read)
+    tells which way is shorter.
+    """
+    field = queryset.model._meta.get_field("tags")
+    through = field.remote_field.through
+    tagged = through._default_manager.filter(tag__slug=slug)
+    if tagged[:COMMON_TAG].count() < COMMON_TAG:
+        return queryset.filter(tags__slug=slug)
+    source = field.m2m_field_name()
+    return queryset.filter(Exists(tagged.filter(**{source: OuterRef("pk")})))
 
 
 class ListFilterForm(forms.Form):
@@ -280,7 +303,7 @@ class ListFilterForm(forms.Form):
         elif team:
             queryset = queryset.filter(team_id=int(team))
         for name in data.get("tag") or []:
-            queryset = queryset.filter(tags__slug=_tag_slug(name))
+            queryset = _with_tag(queryset, _tag_slug(name))
         if data.get("created_from"):
             queryset = queryset.filter(created_at__gte=_day_start(data["created_from"]))
         if data.get("created_to"):
