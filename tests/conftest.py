@@ -1,16 +1,17 @@
-"""Shared fixtures: users in every role, teams, an API client with a token."""
+"""Shared fixtures: users in every role, teams, an API client with a token, a real SMTP
+server on loopback."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
 
 from tests.factories import TeamFactory, UserFactory
+from tests.smtp import IN_CI as IN_CI  # imported from here by many test modules
+from tests.smtp import Inbox, point_settings_at, running
 from vefa.accounts.choices import Role
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,15 @@ def browser():
         instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[Inbox]:
+    """A real SMTP server on loopback that keeps what it receives; Vefa is pointed at it."""
+    inbox = Inbox()
+    with running(inbox) as port:
+        point_settings_at(settings, port)
+        yield inbox
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ e-mail reaches a real SMTP server (aiosmtpd on loopback)."""
 from __future__ import annotations
 
 import datetime
-import socket
 
 import pytest
 from django.urls import reverse
@@ -13,36 +12,6 @@ from django.urls import reverse
 from tests.e2e.test_analytics_dashboard import _log_in, analytics  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings):
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -87,7 +56,7 @@ def marketing(analytics):  # noqa: F811 (the fixture imported above)
     return {**analytics, "template": template}
 
 
-def test_segment_from_the_rfm_grid_to_a_launched_campaign(page, marketing, smtp):
+def test_segment_from_the_rfm_grid_to_a_launched_campaign(page, marketing, smtp_server):
     from vefa.marketing.models import Campaign, CampaignRecipient, Segment
 
     # The sending runs inside the launch request here (the test task backend): allow for it.
@@ -126,7 +95,11 @@ def test_segment_from_the_rfm_grid_to_a_launched_campaign(page, marketing, smtp)
     assert CampaignRecipient.objects.filter(campaign=campaign, status="sent").count() == 1
     # The campaign's message went to the one customer of the segment, once (the other
     # message is the "job finished" notice to the marketer).
-    sent = [body for rcpt, body in smtp.messages if rcpt == ["c0@example.com"]]
+    sent = [
+        envelope.content
+        for envelope in smtp_server.messages
+        if envelope.rcpt_tos == ["c0@example.com"]
+    ]
     assert len(sent) == 1
     assert b"Hello Ali" in sent[0]
     assert b"List-Unsubscribe" in sent[0]

@@ -10,11 +10,8 @@ cannot be shared.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from django.db import connection
 from django.test import override_settings
 
 from tests.marketing_sending.conftest import customer_with_consent, sending_campaign
+from tests.smtp import Inbox, running
 from vefa.interactions.models import Interaction
 from vefa.marketing.choices import CampaignStatus, RecipientStatus
 from vefa.marketing.models import Campaign, CampaignRecipient
@@ -43,26 +41,6 @@ needs_postgresql = pytest.mark.skipif(
     "postgres" not in os.environ.get("DATABASE_URL", ""),
     reason="a second process cannot open the in-memory SQLite test database",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Inbox:
-    """Counts the messages each address received."""
-
-    def __init__(self) -> None:
-        self.received: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            for address in envelope.rcpt_tos:
-                self.received[address] += 1
-        return "250 Message accepted"
 
 
 def _env(port: int) -> dict[str, str]:
@@ -103,22 +81,15 @@ def _check_exactly_once(inbox: Inbox, campaign: Campaign) -> None:
 def test_two_independent_senders_on_the_same_rows_send_each_once(
     transactional_db, marketer, template, rules
 ):
-    from aiosmtpd.controller import Controller
-
     campaign = _campaign(marketer, template)
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {**os.environ, **_env(port)}
-    try:
+    with running(inbox) as port:
+        env = {**os.environ, **_env(port)}
         processes = [
             subprocess.Popen([sys.executable, "-c", SCRIPT, str(campaign.pk)], env=env, cwd=ROOT)
             for _ in range(2)
         ]
         assert [process.wait(timeout=120) for process in processes] == [0, 0]
-    finally:
-        controller.stop()
     _check_exactly_once(inbox, campaign)
 
 
@@ -126,15 +97,8 @@ def test_two_independent_senders_on_the_same_rows_send_each_once(
 def test_the_job_sends_with_helper_processes_each_once(
     transactional_db, marketer, template, rules, monkeypatch
 ):
-    from aiosmtpd.controller import Controller
-
     campaign = _campaign(marketer, template)
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for name, value in _env(port).items():
-        monkeypatch.setenv(name, value)
     monkeypatch.setenv(sending.SENDERS_SETTING, "2")
     started: list[tuple[int, int]] = []
     real_start = sending._start_sender
@@ -145,12 +109,12 @@ def test_the_job_sends_with_helper_processes_each_once(
 
     monkeypatch.setattr(sending, "_start_sender", start)
     reports: list[tuple[int, int]] = []
-    try:
+    with running(inbox) as port:
+        for name, value in _env(port).items():
+            monkeypatch.setenv(name, value)
         with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port):
             job = type("JobStub", (), {"params": {"campaign_id": campaign.pk}})()
             totals = sending.send_job(job, lambda done, total: reports.append((done, total)))
-    finally:
-        controller.stop()
     assert started == [(1, 2)]
     assert totals["sent"] == RECIPIENTS
     assert reports[-1] == (RECIPIENTS, RECIPIENTS)
@@ -166,23 +130,18 @@ def test_the_job_sends_with_helper_processes_each_once(
 def test_a_helper_that_dies_leaves_its_rows_to_the_job(
     transactional_db, marketer, template, rules, monkeypatch
 ):
-    from aiosmtpd.controller import Controller
-
     campaign = _campaign(marketer, template)
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
 
     def broken_helper(campaign_id, part, parts):
         return subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
 
     monkeypatch.setattr(sending, "_start_sender", broken_helper)
-    try:
-        with override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port):
-            totals = sending.send_with_processes(campaign.pk, senders=3)
-    finally:
-        controller.stop()
+    with (
+        running(inbox) as port,
+        override_settings(EMAIL_BACKEND=SMTP, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port),
+    ):
+        totals = sending.send_with_processes(campaign.pk, senders=3)
     assert totals["sent"] == RECIPIENTS
     _check_exactly_once(inbox, campaign)
 

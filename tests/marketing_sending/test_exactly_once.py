@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from tests.marketing_sending.conftest import customer_with_consent, sending_campaign
+from tests.smtp import Inbox, running
 from vefa.marketing.choices import CampaignStatus, RecipientStatus
 from vefa.marketing.models import CampaignRecipient
 
@@ -37,22 +35,15 @@ send_campaign(int(sys.argv[1]), limit=7)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class KillingInbox:
-    """Counts messages per address; kills the sender at the n-th ``RCPT`` or ``DATA``."""
+class KillingInbox(Inbox):
+    """The shared inbox that also kills the sender at the n-th ``RCPT`` or ``DATA``."""
 
     def __init__(self, *, kill_at_data: int | None = None, kill_at_rcpt: int | None = None):
-        self.received: Counter[str] = Counter()
+        super().__init__()
         self.data_seen = 0
         self.rcpt_seen = 0
         self.kill_at_data, self.kill_at_rcpt = kill_at_data, kill_at_rcpt
         self.process: subprocess.Popen[bytes] | None = None
-        self.lock = threading.Lock()
 
     def _kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -68,15 +59,14 @@ class KillingInbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)  # counts the message
         with self.lock:
-            for address in envelope.rcpt_tos:
-                self.received[address] += 1
             self.data_seen += 1
             if self.kill_at_data is not None and self.data_seen == self.kill_at_data:
                 # Accepted by the server, not yet answered: the sender dies waiting.
                 self._kill()
                 self.kill_at_data = None
-        return "250 Message accepted"
+        return answer
 
 
 def _run(inbox: KillingInbox, port: int, campaign_id: int) -> int:
@@ -111,22 +101,15 @@ def _run(inbox: KillingInbox, port: int, campaign_id: int) -> int:
 def test_killed_sender_restarted_sends_each_recipient_exactly_once(
     transactional_db, marketer, template, rules, kill
 ):
-    from aiosmtpd.controller import Controller
-
     customers = [customer_with_consent(i) for i in range(RECIPIENTS)]
     campaign = sending_campaign(marketer, template, customers, name="Kill test")
     inbox = KillingInbox(**kill)
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running(inbox) as port:
         first = _run(inbox, port, campaign.pk)
         assert first == -signal.SIGKILL
         assert sum(inbox.received.values()) < RECIPIENTS
         second = _run(inbox, port, campaign.pk)
         assert second == 0
-    finally:
-        controller.stop()
     expected = {f"c{i}@example.com" for i in range(RECIPIENTS)}
     assert set(inbox.received) == expected
     assert all(count == 1 for count in inbox.received.values()), inbox.received

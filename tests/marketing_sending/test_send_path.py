@@ -8,6 +8,7 @@ import datetime
 import email
 import email.policy
 import functools
+from contextlib import closing
 
 import pytest
 from django.core import mail
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from tests.marketing_sending.conftest import HOSTILE, customer_with_consent, sending_campaign
+from tests.smtp import Inbox, running
 from vefa.marketing import rendering
 from vefa.marketing.channels import build_email
 from vefa.marketing.choices import CampaignStatus, RecipientStatus
@@ -217,23 +219,18 @@ def test_claim_counts_the_cap_in_its_statement(marketer, template, rules):
     assert _claim(other, address="c1@example.com", language="tr", message_id="<e@x>", cap=cap)
 
 
-class _Inbox:
+class _RefusingInbox(Inbox):
     """Accepts every recipient except those named in ``refuse`` (code per address)."""
 
     def __init__(self, refuse: dict[str, str]) -> None:
+        super().__init__()
         self.refuse = refuse
-        self.received: list[tuple[str, bytes]] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        for address in envelope.rcpt_tos:
-            self.received.append((address, envelope.content))
-        return "250 Message accepted"
 
 
 def _claimed(claims: list[str], address: str) -> bool:
@@ -244,9 +241,6 @@ def _claimed(claims: list[str], address: str) -> bool:
 @pytest.mark.parametrize("pipelining", [True, False])
 def test_smtp_session_with_and_without_pipelining(pipelining, monkeypatch):
     import smtplib
-    import socket
-
-    from aiosmtpd.controller import Controller
 
     from vefa.marketing.channels import SmtpSession
 
@@ -266,15 +260,11 @@ def test_smtp_session_with_and_without_pipelining(pipelining, monkeypatch):
         return real_send(self, data)
 
     monkeypatch.setattr(smtplib.SMTP, "send", send)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = _Inbox({"gone@example.com": "550 No such user", "busy@example.com": "450 Try later"})
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    session = SmtpSession(host="127.0.0.1", port=port)
+    inbox = _RefusingInbox(
+        {"gone@example.com": "550 No such user", "busy@example.com": "450 Try later"}
+    )
     claims: list[str] = []
-    try:
+    with running(inbox) as port, closing(SmtpSession(host="127.0.0.1", port=port)) as session:
         outcomes = {}
         for address in ["a@example.com", "gone@example.com", "busy@example.com", "b@example.com"]:
             outcomes[address] = session.deliver(
@@ -289,9 +279,6 @@ def test_smtp_session_with_and_without_pipelining(pipelining, monkeypatch):
             data=b"Subject: hi\r\n\r\nbody\r\n",
             claim=lambda: False,
         )
-    finally:
-        session.close()
-        controller.stop()
     assert outcomes["a@example.com"].result == "sent"
     assert outcomes["b@example.com"].result == "sent"
     assert outcomes["gone@example.com"].result == "refused"
@@ -300,7 +287,7 @@ def test_smtp_session_with_and_without_pipelining(pipelining, monkeypatch):
     assert declined.result == "skipped"
     # Claimed only what was accepted up to the final dot; delivered only what was claimed.
     assert claims == ["a@example.com", "b@example.com"]
-    assert [address for address, _content in inbox.received] == claims
-    assert all(b"..leading dot" not in content for _a, content in inbox.received)
+    assert [address for envelope in inbox.messages for address in envelope.rcpt_tos] == claims
+    assert all(b"..leading dot" not in envelope.content for envelope in inbox.messages)
     together = [data for data in sent_commands if data.startswith(b"MAIL FROM:")]
     assert bool(together) == pipelining

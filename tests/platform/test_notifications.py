@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
-from tests.conftest import IN_CI
 from tests.platform.conftest import HOSTILE
+from tests.smtp import free_port
 from vefa.common.errors import NotFound, ValidationFailed
 from vefa.platform.models import Notification
 from vefa.platform.notifications import (
@@ -20,54 +19,6 @@ from vefa.platform.notifications import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback that keeps what it receives; Vefa is pointed at it."""
-    try:
-        from aiosmtpd.controller import Controller
-    except ImportError:  # pragma: no cover - the test extras install it
-        if IN_CI:
-            raise
-        pytest.skip("aiosmtpd is not installed")
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append(envelope)
-            return "250 Message accepted"
-
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.DEFAULT_FROM_EMAIL = "vefa@example.com"
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-def _wait_for(inbox, count: int) -> None:
-    deadline = time.monotonic() + 5
-    while len(inbox.messages) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def test_sending_creates_one_notice_for_the_recipient(rep):
@@ -153,7 +104,7 @@ def test_a_notice_is_emailed_after_commit_through_a_real_smtp_server(
     assert smtp_server.messages == []
     for callback in callbacks:
         callback()
-    _wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
 
     assert len(smtp_server.messages) == 1
     envelope = smtp_server.messages[0]
@@ -172,7 +123,7 @@ def test_a_deduplicated_notice_is_emailed_once(
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             notification_send(recipient=rep, verb="reminder", text="Once", dedupe_key="once")
-    _wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     time.sleep(0.2)
     assert len(smtp_server.messages) == 1
 
@@ -194,7 +145,7 @@ def test_a_dead_mail_server_never_fails_the_caller(
     # Given an e-mail server that is configured but not listening
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()
+    settings.EMAIL_PORT = free_port()
     settings.EMAIL_TIMEOUT = 2
     # When a notice is sent
     with django_capture_on_commit_callbacks(execute=True):

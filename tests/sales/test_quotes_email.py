@@ -12,7 +12,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from tests.customers.factories import make_customer
-from tests.sales.test_quotes_fixtures import make_quote, smtp_server, wait_for  # noqa: F401
+from tests.sales.test_quotes_fixtures import make_quote
 from vefa.common.errors import ValidationFailed
 from vefa.interactions.models import Interaction
 from vefa.sales.choices import QuoteStatus
@@ -26,7 +26,7 @@ def _message(envelope):
     return email.message_from_bytes(envelope.content, policy=policy.default)
 
 
-def test_sending_mails_the_pdf_and_logs_the_email(smtp_server, rep, team):  # noqa: F811
+def test_sending_mails_the_pdf_and_logs_the_email(smtp_server, rep, team):
     customer = make_customer(
         owner=rep,
         team=team,
@@ -36,7 +36,7 @@ def test_sending_mails_the_pdf_and_logs_the_email(smtp_server, rep, team):  # no
     )
     quote = make_quote(rep, customer, language="sr-latn")
     sent = services.quote_send(actor=rep, quote_id=quote.pk, message="Poštovani,")
-    wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     assert len(smtp_server.messages) == 1
     envelope = smtp_server.messages[0]
     assert envelope.rcpt_tos == ["djordje@example.rs"]
@@ -60,7 +60,7 @@ def test_sending_mails_the_pdf_and_logs_the_email(smtp_server, rep, team):  # no
 
 
 def test_the_contact_person_gets_it_first_and_the_address_can_be_given(
-    smtp_server,  # noqa: F811
+    smtp_server,
     rep,
     team,
 ):
@@ -75,11 +75,11 @@ def test_the_contact_person_gets_it_first_and_the_address_can_be_given(
     quote = make_quote(rep, company, contact=person.pk)
     assert services.recipient_of(quote) == "ayse@kahve.example"
     services.quote_send(actor=rep, quote_id=quote.pk, to="satin.alma@kahve.example")
-    wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     assert smtp_server.messages[0].rcpt_tos == ["satin.alma@kahve.example"]
 
 
-def test_no_address_or_a_bad_one_is_refused(smtp_server, rep, own_customer):  # noqa: F811
+def test_no_address_or_a_bad_one_is_refused(smtp_server, rep, own_customer):
     quote = make_quote(rep, own_customer)
     with pytest.raises(ValidationFailed) as error:
         services.quote_send(actor=rep, quote_id=quote.pk)
@@ -109,7 +109,7 @@ def test_a_refusing_mail_server_changes_nothing(settings, rep, team):
     assert not Interaction.objects.filter(related_model="sales.quote").exists()
 
 
-def test_the_send_page_mails_and_redirects(smtp_server, client, rep, team):  # noqa: F811
+def test_the_send_page_mails_and_redirects(smtp_server, client, rep, team):
     customer = make_customer(
         owner=rep, team=team, first_name="علی", last_name="رضایی", primary_email="ali@example.ir"
     )
@@ -129,7 +129,7 @@ def test_the_send_page_mails_and_redirects(smtp_server, client, rep, team):  # n
         {"to": "ali@example.ir", "message": "<script>alert(1)</script>", "version": quote.version},
     )
     assert response.status_code == 302
-    wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     assert len(smtp_server.messages) == 1
     assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.SENT
 

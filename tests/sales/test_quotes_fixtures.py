@@ -1,71 +1,21 @@
 """Fixtures and helpers shared by the quote tests (imported by the other ``test_quotes_*``
-modules), and the tests of the helpers themselves: a real SMTP server on loopback, quote
-builders, and a reader of the PDF's glyphs in the order they stand on the page."""
+modules), and the tests of the helpers themselves: quote builders and a reader of the PDF's
+glyphs in the order they stand on the page. (The real SMTP server on loopback the e-mail
+tests use, ``smtp_server``, is a fixture of ``tests/conftest.py``.)"""
 
 from __future__ import annotations
 
 import io
 import re
-import socket
-import time
 import unicodedata
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI
 from vefa.sales.services.quotes import quote_create, quote_mark_sent
 
 pytestmark = pytest.mark.django_db
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback that keeps what it receives; Vefa is pointed at it."""
-    try:
-        from aiosmtpd.controller import Controller
-    except ImportError:  # pragma: no cover - the test extras install it
-        if IN_CI:
-            raise
-        pytest.skip("aiosmtpd is not installed")
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[Any] = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append(envelope)
-            return "250 Message accepted"
-
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.DEFAULT_FROM_EMAIL = "vefa@example.com"
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-def wait_for(inbox: Any, count: int) -> None:
-    deadline = time.monotonic() + 5
-    while len(inbox.messages) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def line(description: str, price: str, quantity: str = "1", **extra: Any) -> dict[str, Any]:

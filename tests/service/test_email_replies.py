@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.sales.test_quotes_fixtures import smtp_server, wait_for  # noqa: F401
 from vefa.service.choices import DeliveryStatus, MessageKind
 from vefa.service.models import Ticket, TicketMessage
 from vefa.service.services.email import (
@@ -37,7 +36,7 @@ def _reply(agent, ticket_id, body, capture, **kwargs):
 
 
 def test_a_reply_goes_out_with_threading_headers_and_the_answer_threads_back(
-    smtp_server,  # noqa: F811
+    smtp_server,
     queue,
     agent,
     customer,
@@ -50,7 +49,7 @@ def test_a_reply_goes_out_with_threading_headers_and_the_answer_threads_back(
         agent, ticket.pk, "Merhaba Ayşe Hanım,\nsiparişiniz yarın teslim edilecek.",
         django_capture_on_commit_callbacks,
     )  # fmt: skip
-    wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     assert len(smtp_server.messages) == 1
     envelope = smtp_server.messages[0]
     assert envelope.rcpt_tos == ["ayse@example.com"]
@@ -79,7 +78,7 @@ def test_a_reply_goes_out_with_threading_headers_and_the_answer_threads_back(
 
     # The second reply answers the customer's latest message and carries the whole chain.
     second = _reply(agent, ticket.pk, "Özür dileriz.", django_capture_on_commit_callbacks)
-    wait_for(smtp_server, 2)
+    smtp_server.wait_for(2)
     second.refresh_from_db()
     headers = _received(smtp_server.messages[1])
     assert headers["In-Reply-To"] == "<CAK7x9Ayse-0002@mail.example.com>"
@@ -92,7 +91,7 @@ def test_a_reply_goes_out_with_threading_headers_and_the_answer_threads_back(
 
 
 def test_internal_notes_and_replies_without_an_address_are_never_mailed(
-    smtp_server,  # noqa: F811
+    smtp_server,
     queue,
     agent,
     django_capture_on_commit_callbacks,
@@ -198,7 +197,7 @@ def test_a_hostile_subject_cannot_inject_headers_into_the_reply(
 
 
 def test_files_attached_to_a_reply_are_mailed_with_it(
-    smtp_server,  # noqa: F811
+    smtp_server,
     queue,
     agent,
     customer,
@@ -216,7 +215,7 @@ def test_files_attached_to_a_reply_are_mailed_with_it(
         django_capture_on_commit_callbacks,
         attachments=[pdf],
     )
-    wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     sent = _received(smtp_server.messages[0])
     files = [(p.get_filename(), p.get_content_type()) for p in sent.iter_attachments()]
     assert files == [("iade_formu.pdf", "application/pdf")]

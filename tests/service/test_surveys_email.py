@@ -9,7 +9,6 @@ from email import policy
 import pytest
 from django.test import Client
 
-from tests.sales.test_quotes_fixtures import smtp_server, wait_for  # noqa: F401
 from vefa.service.models import SurveyInvitation, Ticket
 from vefa.service.services import surveys as services
 
@@ -17,7 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smtp]
 
 
 def test_csat_invitation_is_mailed_once_with_a_working_link(
-    smtp_server,  # noqa: F811
+    smtp_server,
     settings,
     agent,
     team,
@@ -38,7 +37,7 @@ def test_csat_invitation_is_mailed_once_with_a_working_link(
     )
     invitation = services.csat_request(ticket_id=ticket.pk)
     assert services.csat_request(ticket_id=ticket.pk).pk == invitation.pk
-    wait_for(smtp_server, 1)
+    smtp_server.wait_for(1)
     assert len(smtp_server.messages) == 1
     envelope = smtp_server.messages[0]
     assert envelope.rcpt_tos == ["ayse@example.com"]
