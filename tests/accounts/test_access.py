@@ -8,7 +8,15 @@ from django.contrib.auth.models import AnonymousUser
 from tests.accounts.conftest import make_address, make_record
 from tests.factories import UserFactory
 from vefa.accounts import access
-from vefa.accounts.access import POLICIES, can, can_create, explain, restrict, scope_for
+from vefa.accounts.access import (
+    POLICIES,
+    can,
+    can_create,
+    explain,
+    restrict,
+    scope_for,
+    sees_all,
+)
 from vefa.accounts.choices import Role, Scope
 from vefa.customers.models import Address, Customer, Lead
 from vefa.dedupe.models import DuplicateCluster
@@ -237,3 +245,12 @@ def test_every_policy_names_every_role_with_three_scopes():
         for scopes in rules.values():
             assert len(scopes) == 3
             assert all(isinstance(s, Scope) for s in scopes)
+
+
+def test_sees_all_is_true_only_where_restrict_leaves_everything(admin_user, rep, manager):
+    assert sees_all(admin_user, Customer)
+    assert not sees_all(rep, Customer)
+    assert not sees_all(None, Customer)
+    for user in (admin_user, rep, manager):
+        whole = sees_all(user, Customer, "change")
+        assert whole == (scope_for(user, "customers.customer", "change") == Scope.ALL)

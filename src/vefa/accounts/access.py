@@ -332,6 +332,11 @@ def restrict(queryset: QuerySet[M], actor: User | None, action: Action = "view")
     return queryset if q is None else queryset.filter(q)
 
 
+def sees_all(actor: User | None, model: type[Model], action: Action = "view") -> bool:
+    """Whether ``restrict`` leaves every record of ``model`` to ``actor`` for ``action``."""
+    return actor is not None and scope_for(actor, policy_key_of(model), action) == Scope.ALL
+
+
 def access_branches(model: type[Model], actor: User | None, action: Action = "view") -> list[Q]:
     """The conditions ``restrict`` joins with OR for ``actor``, one per owner or team path.
 

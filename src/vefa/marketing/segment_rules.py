@@ -9,9 +9,22 @@ is a value a segment accepts, with the same error.
 Evaluation builds the filter form once per rule and combines:
 
 - ``all``: the rules narrow one queryset in turn (one query, one join per relation);
-- ``any``: each rule is a ``pk IN (subquery)`` and the conditions are joined with OR, so the
-  database reads each rule's customers once (hashed on PostgreSQL, a temporary index on
-  SQLite) instead of once per customer.
+- ``any``: the conditions are joined with OR; a rule through a many-valued relation (tags)
+  is a ``pk IN (subquery)``, so the database reads that rule's customers once (hashed on
+  PostgreSQL, a temporary index on SQLite) and counts no customer twice.
+
+On SQLite, over every customer (an administrator's count, a campaign's audience), each rule
+over another table (the analytic scores, a one-to-one attribute) is a ``pk IN (subquery)``
+in both forms. SQLite keeps no histogram of a column's values (the
+builds in use have no ``STAT4``), so it may walk the customers in the order of an index on a
+common value (580,000 customers at stage "customer" out of 1,000,000) and read each row and
+its score at random; from an id list it reads the rows in id order, and an ``any`` of such
+lists is a union of ids (``MULTI-INDEX OR``). At 1,000,000 customers that took
+*value class A + stage customer + no purchase for 90 days* from 1.6 s to 0.3 s and *any of
+churn risk high, bought a product, declining* from 0.6 s to 0.4 s. Over one team's share the
+team's index is the better start and the joins stay (gathering a list of 300,000 ids first
+took a sales rep's counts from 0.07–0.2 s to 0.2–0.5 s). PostgreSQL plans the joins from its
+statistics and keeps them.
 
 "owner is me" and "team is mine" mean the person who saved the rule: they are stored as that
 user's and team's ids. A segment may use another segment (``segment=<id>``); a segment that
@@ -27,6 +40,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -256,8 +270,10 @@ def apply_rules(
     *,
     actor: User | None,
     defs: list[CustomFieldDefinition] | None = None,
+    whole: bool = True,
 ) -> QuerySet[Customer]:
-    """``queryset`` narrowed to the customers matching ``rules`` combined by ``match``.
+    """``queryset`` narrowed to the customers matching ``rules`` combined by ``match``;
+    ``whole`` is False when ``queryset`` is one person's share of the customers (a team's).
 
     A stored rule that no longer validates (a custom field removed, a product deleted)
     matches nobody: a segment never silently widens to everyone.
@@ -266,12 +282,18 @@ def apply_rules(
         return queryset.none()
     defs = definitions() if defs is None else defs
     model = queryset.model
+    ids_of_joins = whole and connections[queryset.db].vendor == "sqlite"
     if match != "any":
         for rule in rules:
             form = rule_form({str(rule.get("param")): rule.get("value")}, actor=actor, defs=defs)
             if not (form.is_valid() and str(rule.get("param")) in form.fields):
                 return queryset.none()
-            queryset = form.apply(queryset)
+            branch = form.apply(queryset)
+            if ids_of_joins and _joins(branch) - _joins(queryset):
+                branch = queryset.filter(
+                    pk__in=form.apply(model._default_manager.all()).values("pk")
+                )
+            queryset = branch
         return queryset
     # Any: rules over the customer row and its one-to-one attributes are joined with OR in
     # one scan; a rule through a many-valued relation (tags) is a ``pk IN (subquery)``, so
@@ -282,11 +304,21 @@ def apply_rules(
         if not (form.is_valid() and str(rule.get("param")) in form.fields):
             continue
         branch = form.apply(queryset)
-        if _multi_valued(branch):
+        if _multi_valued(branch) or (ids_of_joins and _joins(branch) - _joins(queryset)):
             ids = form.apply(model._default_manager.all()).values("pk")
             branch = queryset.filter(pk__in=ids)
         combined = branch if combined is None else combined | branch
     return queryset.none() if combined is None else combined
+
+
+def _joins(queryset: QuerySet[Any]) -> set[str]:
+    """The tables the query joins to its own (aliases in use)."""
+    query = queryset.query
+    return {
+        alias
+        for alias, join in query.alias_map.items()
+        if join.join_type and query.alias_refcount.get(alias)
+    }
 
 
 def _multi_valued(queryset: QuerySet[Any]) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from vefa.accounts.access import restrict
+from vefa.accounts.access import restrict, sees_all
 from vefa.common.paging import Page
 from vefa.customers.models import Customer
 from vefa.customers.selectors import customer_queryset, page_of, tag_prefetch
@@ -162,12 +162,13 @@ def count_rules(
 ) -> int:
     """How many customers ``actor`` may see match unsaved ``rules`` (the live count)."""
     base = restrict(customer_queryset(), actor, "view")
+    whole = sees_all(actor, Customer)
     if segment_id is None:
-        return apply_rules(base, rules, match, actor=actor).count()
+        return apply_rules(base, rules, match, actor=actor, whole=whole).count()
     with evaluating(int(segment_id)) as allowed:
         if not allowed:
             return 0
-        return apply_rules(base, rules, match, actor=actor).count()
+        return apply_rules(base, rules, match, actor=actor, whole=whole).count()
 
 
 def segment_members(
