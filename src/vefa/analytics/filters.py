@@ -15,22 +15,15 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from vefa.analytics.models import ChurnRisk, LadderStep, RfmSegment, ValueClass
+from vefa.customers.filters import with_related
 
 YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 SCORES = [("", _("Any"))] + [(str(n), str(n)) for n in range(1, 6)]
 
-# Parameter → (lookup on the customer, kind). One place, read by ``apply`` and the page.
-CHOICE_FILTERS = {
-    "rfm_segment": "analytics_score__rfm_segment",
-    "ladder_step": "analytics_score__ladder_step",
-    "value_class": "analytics_score__value_class",
-    "churn_risk": "analytics_score__churn_risk",
-}
-FLAG_FILTERS = {
-    "declining": "analytics_score__declining",
-    "overdue": "analytics_score__overdue",
-}
-SCORE_FILTERS = {"r_score": "analytics_score__r_score", "f_score": "analytics_score__f_score"}
+# Parameters named after the field of the customer's score they compare, by kind.
+CHOICE_FILTERS = ("rfm_segment", "ladder_step", "value_class", "churn_risk")
+FLAG_FILTERS = ("declining", "overdue")
+SCORE_FILTERS = ("r_score", "f_score")
 PARAMETERS = (
     *CHOICE_FILTERS,
     *FLAG_FILTERS,
@@ -79,20 +72,30 @@ class CustomerAnalyticsFilters:
         }
 
     def apply(self, queryset: QuerySet[Any], data: Mapping[str, Any]) -> QuerySet[Any]:
-        for name, lookup in CHOICE_FILTERS.items():
+        """The customers whose score meets every condition given: one condition on the score
+        table, in the form ``with_related`` finds cheaper for the list or the count."""
+        conditions: dict[str, Any] = {}
+        for name in CHOICE_FILTERS:
             if data.get(name):
-                queryset = queryset.filter(**{lookup: data[name]})
-        for name, lookup in SCORE_FILTERS.items():
+                conditions[name] = data[name]
+        for name in SCORE_FILTERS:
             if data.get(name):
-                queryset = queryset.filter(**{lookup: int(data[name])})
-        for name, lookup in FLAG_FILTERS.items():
+                conditions[name] = int(data[name])
+        for name in FLAG_FILTERS:
             if data.get(name) in ("true", "false"):
-                queryset = queryset.filter(**{lookup: data[name] == "true"})
+                conditions[name] = data[name] == "true"
         if data.get("clv_min") is not None:
-            queryset = queryset.filter(analytics_score__clv__gte=data["clv_min"])
+            conditions["clv__gte"] = data["clv_min"]
         if data.get("p_alive_below") is not None:
-            queryset = queryset.filter(analytics_score__p_alive__lt=float(data["p_alive_below"]))
-        return queryset
+            conditions["p_alive__lt"] = float(data["p_alive_below"])
+        if not conditions:
+            return queryset
+        from vefa.analytics.models import CustomerScore
+
+        scores = CustomerScore.objects.filter(**conditions)
+        # P(alive) has no index of its own: it is checked customer by customer.
+        indexed = set(conditions) != {"p_alive__lt"}
+        return with_related(queryset, scores, "customer", indexed=indexed)
 
     def __repr__(self) -> str:
         return "CustomerAnalyticsFilters()"

@@ -15,15 +15,17 @@ its customer attributes this way, so the customer app never imports it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, cast
 
 import phonenumbers
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Upper
@@ -121,24 +123,54 @@ def _tag_slug(name: str) -> str:
 # A tag on at least this many records is "common": the list walks its sort order and checks
 # the tag on each row (about size × records / tagged rows read); a rarer tag's records are
 # gathered through the tag and sorted (at most this many read).
-COMMON_TAG = 5_000
+# How many related rows make a condition common: from here on a list walks its records in
+# sort order and checks each (``EXISTS``) instead of gathering and sorting every match.
+COMMON_RELATED = 5_000
+
+_id_lists: ContextVar[bool] = ContextVar("filters_id_lists", default=False)
+
+
+@contextlib.contextmanager
+def id_lists() -> Iterator[None]:
+    """Within it, conditions on related rows are lists of ids (``pk IN (subquery)``): for
+    counting every record, which reads each list once in id order rather than the records
+    in an index's order (segment counts over every customer)."""
+    token = _id_lists.set(True)
+    try:
+        yield
+    finally:
+        _id_lists.reset(token)
+
+
+def with_related(
+    queryset: QuerySet[Any], related: QuerySet[Any], column: str, *, indexed: bool = True
+) -> QuerySet[Any]:
+    """``queryset`` narrowed to the records that have a row in ``related`` (``column`` of
+    it points at the record), in the form that reads fewer rows.
+
+    Gathering every match and sorting it costs a page what the matches number (SQLite keeps
+    no histogram and gathers a tenth of the database to show 50 records). A bounded count of
+    ``related`` (an index read) tells: a common condition is checked record by record in
+    sort order (``EXISTS``), which stops when the page is full; a rare one is a list of ids.
+    A condition no index serves (``indexed=False``) is checked record by record: gathering
+    its list would read all of ``related``. Counting every record (``id_lists``) always
+    takes the list, and so does PostgreSQL, which plans ``IN`` as a semi-join from its
+    statistics either way (the bounded count only added its own time there).
+    """
+    ids = queryset.filter(pk__in=related.values(column))
+    if _id_lists.get() or connections[queryset.db].vendor == "postgresql":
+        return ids
+    if indexed and related[:COMMON_RELATED].count() < COMMON_RELATED:
+        return ids
+    return queryset.filter(Exists(related.filter(**{column: OuterRef("pk")})))
 
 
 def _with_tag(queryset: QuerySet[Any], slug: str) -> QuerySet[Any]:
-    """``queryset`` narrowed to records tagged ``slug``, in the form that reads fewer rows.
-
-    A join through the tag makes SQLite gather every tagged record and sort them all, even
-    when a tenth of the database carries the tag and the first page lies among the first
-    few hundred records in sort order; a bounded count of the tag (an index-only read)
-    tells which way is shorter.
-    """
+    """``queryset`` narrowed to records tagged ``slug`` (see ``with_related``)."""
     field = queryset.model._meta.get_field("tags")
     through = field.remote_field.through
     tagged = through._default_manager.filter(tag__slug=slug)
-    if tagged[:COMMON_TAG].count() < COMMON_TAG:
-        return queryset.filter(tags__slug=slug)
-    source = field.m2m_field_name()
-    return queryset.filter(Exists(tagged.filter(**{source: OuterRef("pk")})))
+    return with_related(queryset, tagged, field.m2m_field_name())
 
 
 class ListFilterForm(forms.Form):
