@@ -166,10 +166,21 @@ def with_related(
 
 
 def _with_tag(queryset: QuerySet[Any], slug: str) -> QuerySet[Any]:
-    """``queryset`` narrowed to records tagged ``slug`` (see ``with_related``)."""
+    """``queryset`` narrowed to records tagged ``slug`` (see ``with_related``).
+
+    The tag is looked up first: a tag nobody has matches nothing without a query over the
+    records (PostgreSQL, not knowing the slug is absent, walked a million customers in name
+    order looking for it: 2.8 s), and the tag's id lets the planner use its share of the
+    links from the statistics.
+    """
     field = queryset.model._meta.get_field("tags")
+    tag_ids = list(
+        field.remote_field.model._default_manager.filter(slug=slug).values_list("pk", flat=True)
+    )
+    if not tag_ids:
+        return queryset.none()
     through = field.remote_field.through
-    tagged = through._default_manager.filter(tag__slug=slug)
+    tagged = through._default_manager.filter(tag_id__in=tag_ids)
     return with_related(queryset, tagged, field.m2m_field_name())
 
 
