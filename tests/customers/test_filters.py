@@ -123,6 +123,26 @@ class TestCustomerFilters:
             assert names(admin_user, **filters) == expected
             assert names(rep, **filters) == [n for n in expected if n == "Ayşe Yılmaz"]
 
+    def test_tags_common_alone_and_rare_together(self, admin_user, people, monkeypatch):
+        """ "vip" (two customers) is common from two on; with "partner" only one customer has
+        both, so together they are gathered as lists, not checked row by row (SQLite; on
+        PostgreSQL they are always lists)."""
+        from django.db import connection
+
+        from vefa.customers import filters as filter_module
+
+        monkeypatch.setattr(filter_module, "COMMON_RELATED", 2)
+
+        def sql(tags: str) -> str:
+            form = filter_module.CustomerFilterForm({"tag": tags}, actor=admin_user)
+            assert form.is_valid(), form.errors
+            return str(form.apply(Customer.objects.all()).query)
+
+        assert ("EXISTS" in sql("vip")) == (connection.vendor == "sqlite")
+        assert "EXISTS" not in sql("vip, partner")
+        assert names(admin_user, tag="vip, partner") == ["Čačak Fabrika"]
+        assert names(admin_user, tag="vip, vip") == ["Ayşe Yılmaz", "Čačak Fabrika"]
+
     def test_owner_me_and_team_mine(self, rep, people):
         assert names(rep, owner="me") == ["Ayşe Yılmaz"]
         assert names(rep, team="mine") == ["Ayşe Yılmaz"]

@@ -120,9 +120,6 @@ def _tag_slug(name: str) -> str:
     return slugify(name, allow_unicode=True) or name.casefold()
 
 
-# A tag on at least this many records is "common": the list walks its sort order and checks
-# the tag on each row (about size × records / tagged rows read); a rarer tag's records are
-# gathered through the tag and sorted (at most this many read).
 # How many related rows make a condition common: from here on a list walks its records in
 # sort order and checks each (``EXISTS``) instead of gathering and sorting every match.
 COMMON_RELATED = 5_000
@@ -142,8 +139,18 @@ def id_lists() -> Iterator[None]:
         _id_lists.reset(token)
 
 
+def _lists_only(queryset: QuerySet[Any]) -> bool:
+    """Whether conditions on related rows are lists of ids without weighing them."""
+    return _id_lists.get() or connections[queryset.db].vendor == "postgresql"
+
+
 def with_related(
-    queryset: QuerySet[Any], related: QuerySet[Any], column: str, *, indexed: bool = True
+    queryset: QuerySet[Any],
+    related: QuerySet[Any],
+    column: str,
+    *,
+    indexed: bool = True,
+    common: bool | None = None,
 ) -> QuerySet[Any]:
     """``queryset`` narrowed to the records that have a row in ``related`` (``column`` of
     it points at the record), in the form that reads fewer rows.
@@ -153,35 +160,53 @@ def with_related(
     ``related`` (an index read) tells: a common condition is checked record by record in
     sort order (``EXISTS``), which stops when the page is full; a rare one is a list of ids.
     A condition no index serves (``indexed=False``) is checked record by record: gathering
-    its list would read all of ``related``. Counting every record (``id_lists``) always
-    takes the list, and so does PostgreSQL, which plans ``IN`` as a semi-join from its
-    statistics either way (the bounded count only added its own time there).
+    its list would read all of ``related``. ``common`` gives the answer when the caller
+    counted already (several conditions together). Counting every record (``id_lists``)
+    always takes the list, and so does PostgreSQL, which plans ``IN`` as a semi-join from
+    its statistics either way (the bounded count only added its own time there).
     """
     ids = queryset.filter(pk__in=related.values(column))
-    if _id_lists.get() or connections[queryset.db].vendor == "postgresql":
+    if _lists_only(queryset):
         return ids
-    if indexed and related[:COMMON_RELATED].count() < COMMON_RELATED:
+    if common is None:
+        common = not indexed or related[:COMMON_RELATED].count() >= COMMON_RELATED
+    if not common:
         return ids
     return queryset.filter(Exists(related.filter(**{column: OuterRef("pk")})))
 
 
-def _with_tag(queryset: QuerySet[Any], slug: str) -> QuerySet[Any]:
-    """``queryset`` narrowed to records tagged ``slug`` (see ``with_related``).
+def _with_tags(queryset: QuerySet[Any], slugs: list[str]) -> QuerySet[Any]:
+    """``queryset`` narrowed to records carrying every tag of ``slugs`` (see
+    ``with_related``).
 
-    The tag is looked up first: a tag nobody has matches nothing without a query over the
+    The tags are looked up first: a tag nobody has matches nothing without a query over the
     records (PostgreSQL, not knowing the slug is absent, walked a million customers in name
-    order looking for it: 2.8 s), and the tag's id lets the planner use its share of the
-    links from the statistics.
+    order looking for it: 2.8 s), and the tags' ids let the planner use their share of the
+    links from the statistics. Several tags are common or rare together: two common tags
+    can be rare in combination (VIP and wholesale, 3 % and 1.5 % of a million customers,
+    about 450 together), and checking each row for both would walk most of the list.
     """
     field = queryset.model._meta.get_field("tags")
-    tag_ids = list(
-        field.remote_field.model._default_manager.filter(slug=slug).values_list("pk", flat=True)
-    )
-    if not tag_ids:
+    tags = field.remote_field.model._default_manager
+    wanted = list(dict.fromkeys(slugs))
+    found = dict(tags.filter(slug__in=wanted).values_list("slug", "pk"))
+    if len(found) < len(wanted):
         return queryset.none()
-    through = field.remote_field.through
-    tagged = through._default_manager.filter(tag_id__in=tag_ids)
-    return with_related(queryset, tagged, field.m2m_field_name())
+    through = field.remote_field.through._default_manager
+    source = field.m2m_field_name()
+    links = [through.filter(tag_id=found[slug]) for slug in wanted]
+    common: bool | None = None
+    if len(links) > 1 and not _lists_only(queryset):
+        every = links[0]
+        for other in links[1:]:
+            every = every.filter(**{f"{source}__in": other.values(source)})
+        common = every[:COMMON_RELATED].count() >= COMMON_RELATED
+        if not common:
+            # One list of the records carrying all of them (450 ids, not 30,000 and 15,000).
+            return with_related(queryset, every, source, common=False)
+    for tagged in links:
+        queryset = with_related(queryset, tagged, source, common=common)
+    return queryset
 
 
 class ListFilterForm(forms.Form):
@@ -345,8 +370,8 @@ class ListFilterForm(forms.Form):
             queryset = queryset.filter(team__isnull=True)
         elif team:
             queryset = queryset.filter(team_id=int(team))
-        for name in data.get("tag") or []:
-            queryset = _with_tag(queryset, _tag_slug(name))
+        if data.get("tag"):
+            queryset = _with_tags(queryset, [_tag_slug(name) for name in data["tag"]])
         if data.get("created_from"):
             queryset = queryset.filter(created_at__gte=_day_start(data["created_from"]))
         if data.get("created_to"):
