@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from vefa.analytics.models import ChurnRisk, LadderStep, RfmSegment, ValueClass
+from vefa.analytics.models import ChurnRisk, CustomerScore, LadderStep, RfmSegment, ValueClass
 from vefa.customers.filters import with_related
 
 YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
@@ -90,8 +90,6 @@ class CustomerAnalyticsFilters:
             conditions["p_alive__lt"] = float(data["p_alive_below"])
         if not conditions:
             return queryset
-        from vefa.analytics.models import CustomerScore
-
         scores = CustomerScore.objects.filter(**conditions)
         # P(alive) has no index of its own: it is checked customer by customer.
         indexed = set(conditions) != {"p_alive__lt"}

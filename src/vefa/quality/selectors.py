@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
-from vefa.accounts.access import restrict, scope_for
+from vefa.accounts.access import restrict, scope_for, sees_all
 from vefa.accounts.choices import Scope
 from vefa.common.errors import PermissionDenied, ValidationFailed
 from vefa.customers.choices import LeadStatus
@@ -318,10 +318,6 @@ def dashboard_allowed(actor: User) -> bool:
     return scope_for(actor, DASHBOARD_POLICY, "view") != Scope.NONE
 
 
-def sees_all_customers(actor: User) -> bool:
-    return scope_for(actor, "customers.customer", "view") == Scope.ALL
-
-
 def quality_figures(*, actor: User | None) -> dict[str, int]:
     """The number of customers (not merged) with each issue, and ``total``: one query.
 
@@ -343,6 +339,6 @@ def quality_dashboard(*, actor: User) -> dict[str, Any]:
         raise PermissionDenied(_("You may not open the data-quality page."))
     figures = quality_figures(actor=actor)
     snapshots: list[QualitySnapshot] = []
-    if sees_all_customers(actor):
+    if sees_all(actor, Customer):
         snapshots = list(QualitySnapshot.objects.order_by("-day")[:90])[::-1]
     return {"figures": figures, "snapshots": snapshots}

@@ -18,12 +18,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vefa.accounts.access import can, can_create, scope_for
-from vefa.accounts.choices import Scope
+from vefa.accounts.access import can, can_create, sees_all
 from vefa.accounts.models import User
 from vefa.common import charts
 from vefa.common.errors import Conflict, PermissionDenied, ValidationFailed
 from vefa.customers.filters import CustomerFilterForm
+from vefa.customers.models import Customer
 from vefa.customers.selectors import customer_queryset, visible_customers
 from vefa.interactions.forms import apply_errors
 from vefa.interactions.views._helpers import actor_of, hidden_as_404, is_htmx
@@ -68,10 +68,6 @@ def _value_choices(actor: User, exclude: int | None = None) -> dict[str, list[An
         "campaign_clicked": campaigns,
         "campaign_ignored": campaigns,
     }
-
-
-def _sees_all_customers(actor: User) -> bool:
-    return scope_for(actor, "customers.customer", "view") == Scope.ALL
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -329,7 +325,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can(actor, "change", segment),
         "can_plan_calls": _can_plan_calls(actor),
         "is_static": segment.kind == SegmentKind.STATIC,
-        "sees_all": _sees_all_customers(actor),
+        "sees_all": sees_all(actor, Customer),
     }
     return render(request, "marketing/segments/detail.html", context)
 
@@ -369,7 +365,7 @@ def segment_count(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     segment = selectors.segment_get(actor=actor, pk=pk)
     count = selectors.visible_members(actor=actor, segment=segment).count()
-    if _sees_all_customers(actor):
+    if sees_all(actor, Customer):
         services.segment_record_count(segment=segment, count=count)
     return render(request, "marketing/segments/_count.html", {"count": count, "errors": []})
 

@@ -14,8 +14,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from vefa.accounts.access import sees_all
 from vefa.common import charts
 from vefa.common.errors import PermissionDenied
+from vefa.customers.models import Customer
 from vefa.quality import selectors
 from vefa.quality.issues import DUPLICATE_THRESHOLD, ISSUES, stale_months
 from vefa.quality.models import QualitySnapshot
@@ -83,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "issues": ISSUES,
         "stale_months": stale_months(),
         "threshold": DUPLICATE_THRESHOLD,
-        "show_trend": selectors.sees_all_customers(request.user),  # type: ignore[arg-type]
+        "show_trend": sees_all(request.user, Customer),  # type: ignore[arg-type]
         "trend": trend,
         "chart_duplicates": _trend_chart(
             snapshots,
